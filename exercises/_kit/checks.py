@@ -1,0 +1,103 @@
+"""Checks that fail with a sentence a student can act on, instead of a bare assert.
+
+Every helper names what was called, what came back and what was expected, and can add a
+hint. The conftest shows these messages without a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Sequence
+
+import torch
+
+EXERCISES_DIR = Path(__file__).resolve().parent.parent
+
+
+class CheckFailed(AssertionError):
+    """A check did not hold; the message is meant for the student."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(f"{message}\n  hint: {hint}" if hint else message)
+
+
+class StudentModuleError(Exception):
+    """A student module could not be imported (syntax error, bad import, ...)."""
+
+
+def student(name: str) -> ModuleType:
+    """Import exercises/<name>.py, turning import failures into a one-line explanation."""
+    key = f"_student_{name}"
+    if key in sys.modules:
+        return sys.modules[key]
+    path = EXERCISES_DIR / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(key, path)
+    if spec is None or spec.loader is None or not path.exists():
+        raise StudentModuleError(f"exercises/{name}.py is missing: restore it with `git checkout exercises/{name}.py`")
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except SyntaxError as exc:
+        raise StudentModuleError(
+            f"exercises/{name}.py has a syntax error at line {exc.lineno}: {exc.msg}"
+        ) from None
+    except Exception as exc:  # the student's module-level code failed
+        raise StudentModuleError(
+            f"importing exercises/{name}.py raised {type(exc).__name__}: {exc}"
+        ) from None
+    sys.modules[key] = module
+    return module
+
+
+def shape_of(value: Any) -> tuple[int, ...] | None:
+    """The shape of a tensor as a plain tuple, or None for anything else."""
+    return tuple(value.shape) if isinstance(value, torch.Tensor) else None
+
+
+def expect(condition: bool, message: str, hint: str | None = None) -> None:
+    """Fail with `message` (and `hint`) unless `condition` holds."""
+    if not condition:
+        raise CheckFailed(message, hint)
+
+
+def expect_tensor(value: Any, what: str) -> torch.Tensor:
+    """Fail unless `value`, the result of `what`, is a tensor."""
+    expect(
+        isinstance(value, torch.Tensor),
+        f"{what} returned {type(value).__name__}, expected a torch.Tensor",
+        "return the tensor itself, not a list, a number or None",
+    )
+    return value
+
+
+def expect_shape(value: Any, expected: Sequence[int], what: str, hint: str | None = None) -> None:
+    """Fail unless `value` is a tensor of shape `expected`."""
+    got = shape_of(expect_tensor(value, what))
+    expected = tuple(expected)
+    expect(got == expected, f"{what} gave shape {got}, expected {expected}", hint)
+
+
+def expect_close(
+    value: Any,
+    expected: torch.Tensor,
+    what: str,
+    hint: str | None = None,
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+) -> None:
+    """Fail unless `value` has `expected`'s shape and values, within tolerance."""
+    expect_shape(value, expected.shape, what, hint)
+    got = value.detach().to(expected.dtype).cpu()
+    if not torch.allclose(got, expected, atol=atol, rtol=rtol, equal_nan=False):
+        worst = (got - expected).abs().nan_to_num(float("inf")).max().item()
+        raise CheckFailed(f"{what} has the right shape but wrong values (largest error {worst:.3g})", hint)
+
+
+def expect_equal(value: Any, expected: Any, what: str, hint: str | None = None) -> None:
+    """Fail unless `value == expected` (plain Python values)."""
+    expect(value == expected, f"{what} gave {value!r}, expected {expected!r}", hint)
