@@ -1,0 +1,200 @@
+"""The trusted side of the channel: start a submission's worker, send probe requests, read replies.
+
+Every call has a deadline. A worker that crashes, exits, hangs or garbles the channel is
+killed with its whole sandbox and restarted for the next call, up to a limit, so tests
+that ran before still count and one bad probe does not sink the rest.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader import protocol, sandbox
+
+
+class StudentError(Exception):
+    """The student's code raised, or could not be imported, during a probe."""
+
+    def __init__(self, info: dict[str, Any]) -> None:
+        self.info = info
+        super().__init__(info.get("message", ""))
+
+    @property
+    def not_started(self) -> bool:
+        return bool(self.info.get("not_started"))
+
+
+class WorkerFailed(Exception):
+    """The worker died, timed out or broke the protocol."""
+
+    def __init__(self, reason: str, timed_out: bool = False) -> None:
+        super().__init__(reason)
+        self.timed_out = timed_out
+
+
+@dataclass
+class WorkerStats:
+    """What happened to a submission's workers."""
+
+    starts: int = 0
+    crashes: int = 0
+    timeouts: int = 0
+    output_bytes: int = 0
+    events: list[str] = field(default_factory=list)
+
+
+class Worker:
+    """One submission's sandboxed worker process, restarted on failure."""
+
+    OUTPUT_LIMIT = 64 << 10  # what of the student's output is kept for the report
+
+    def __init__(
+        self,
+        workdir: Path,
+        isolation: sandbox.Isolation,
+        slot: int = 0,
+        limits: sandbox.Limits = sandbox.Limits(),
+        deadline: float | None = None,
+        max_restarts: int = 3,
+        threads: int = 1,
+    ) -> None:
+        self.workdir = workdir
+        self.isolation = isolation
+        self.uid = sandbox.sandbox_uid(slot)
+        self.limits = limits
+        self.deadline = deadline
+        self.max_restarts = max_restarts
+        self.threads = threads
+        self.stats = WorkerStats()
+        self.output_path = workdir.parent / f"{workdir.name}.output"
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._requests: Any = None
+        self._replies: Any = None
+        self._next_id = 0
+
+    # -- lifecycle -------------------------------------------------------
+    def start(self) -> None:
+        """Start a fresh worker (killing any previous one)."""
+        self.stop()
+        if self.stats.starts > self.max_restarts:
+            raise WorkerFailed("the submission kept crashing; remaining checks were not run")
+        sandbox.prepare_workdir(self.workdir, self.uid, self.isolation)
+        req_r, req_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        output = open(self.output_path, "ab")
+        try:
+            self._proc = subprocess.Popen(
+                sandbox.worker_command(self.isolation, self.workdir, self.uid) + [str(req_r), str(rep_w)],
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                env=sandbox.worker_environment(self.isolation, self.threads),
+                cwd=self.workdir,
+                pass_fds=(req_r, rep_w),
+                start_new_session=True,
+                preexec_fn=lambda: sandbox.apply_limits(self.limits),
+            )
+        finally:
+            output.close()
+            os.close(req_r)
+            os.close(rep_w)
+        self._requests = os.fdopen(req_w, "wb")
+        self._replies = os.fdopen(rep_r, "rb", buffering=0)
+        self.stats.starts += 1
+
+    def stop(self) -> None:
+        """Kill the worker and everything it started."""
+        proc, self._proc = self._proc, None
+        for stream in (self._requests, self._replies):
+            if stream is not None:
+                try:
+                    stream.close()
+                except OSError:
+                    pass
+        self._requests = self._replies = None
+        if proc is None:
+            return
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        proc.wait()
+        self.stats.output_bytes = self.output_path.stat().st_size if self.output_path.exists() else 0
+
+    def output(self) -> str:
+        """The start of what the student's code printed (capped)."""
+        if not self.output_path.exists():
+            return ""
+        with open(self.output_path, "rb") as f:
+            return f.read(self.OUTPUT_LIMIT).decode("utf-8", "replace")
+
+    # -- calls -----------------------------------------------------------
+    def call(self, probe: str, timeout: float = 60.0, seed: int = 0, **args: Any) -> Any:
+        """Run a probe in the worker and return its observations, or raise StudentError / WorkerFailed."""
+        if self._proc is None or self._proc.poll() is not None:
+            self.start()
+        if self.deadline is not None:
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise WorkerFailed("the submission's time budget ran out", timed_out=True)
+            timeout = min(timeout, remaining)
+        self._next_id += 1
+        request = {"id": self._next_id, "probe": probe, "seed": seed, "args": args}
+        try:
+            protocol.write_message(self._requests, request)
+            reply = self._read(timeout)
+        except WorkerFailed as failure:
+            self._record(failure)
+            self.stop()
+            raise
+        except (OSError, protocol.ProtocolError) as exc:
+            failure = WorkerFailed(self._death_reason(exc))
+            self._record(failure)
+            self.stop()
+            raise failure from None
+        if not isinstance(reply, dict) or reply.get("id") != self._next_id:
+            self.stop()
+            raise WorkerFailed("the submission wrote over the grader's channel")
+        if reply.get("ok"):
+            return reply.get("value")
+        error = reply.get("error")
+        raise StudentError(error if isinstance(error, dict) else {"type": "Error", "message": str(error)})
+
+    def _read(self, timeout: float) -> Any:
+        end = time.monotonic() + timeout
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise WorkerFailed(f"a check took longer than {timeout:.0f} s (infinite loop?)", timed_out=True)
+            ready, _, _ = select.select([self._replies], [], [], min(left, 1.0))
+            if ready:
+                try:
+                    return protocol.read_message(self._replies)
+                except protocol.ChannelClosed:
+                    raise WorkerFailed(self._death_reason(None)) from None
+            if self._proc is not None and self._proc.poll() is not None:
+                raise WorkerFailed(self._death_reason(None))
+
+    def _death_reason(self, exc: BaseException | None) -> str:
+        proc = self._proc
+        code = proc.wait(timeout=5) if proc is not None else None
+        if code is not None and code < 0:
+            return f"the submission's process was killed by signal {signal.Signals(-code).name} (memory or CPU limit?)"
+        if code is not None:
+            return f"the submission's process exited with code {code} (sys.exit or os._exit in student code?)"
+        return f"the channel to the submission broke: {exc}"
+
+    def _record(self, failure: WorkerFailed) -> None:
+        if failure.timed_out:
+            self.stats.timeouts += 1
+        else:
+            self.stats.crashes += 1
+        self.stats.events.append(str(failure))
+

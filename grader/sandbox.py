@@ -1,0 +1,169 @@
+"""Launch a submission's worker in a sandbox: bubblewrap namespaces, an unprivileged uid, rlimits.
+
+Inside the sandbox the worker sees the system's read-only libraries, the Python it runs on,
+a mirror of the kit holding only what probes need (the worker, probes, the data helpers and
+data), its own writable copy of the student's modules at /sub, and an empty /tmp. It cannot
+see solutions/, the hidden suites, other submissions or the gradebook, has no network, runs
+in its own PID namespace (so every process it starts dies with it), and is bounded in
+memory, processes, file size and CPU time.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import resource
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from grader.paths import DATA, EXERCISES, ROOT
+
+KIT_MOUNT = Path("/kit")
+SUBMISSION_MOUNT = Path("/sub")
+# What of the kit a worker may see: nothing that reveals solutions or hidden tests.
+KIT_PARTS = ("grader/__init__.py", "grader/protocol.py", "grader/worker.py", "grader/probes", "exercises/_kit")
+SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc")
+BASE_UID = 61000
+
+
+class Isolation(enum.Enum):
+    """How strongly a worker is isolated."""
+
+    BWRAP = "bwrap"
+    NONE = "none"
+
+
+class SandboxUnavailable(RuntimeError):
+    """Bubblewrap is missing or cannot create namespaces here."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one worker."""
+
+    memory_bytes: int = 6 << 30  # address space; torch alone maps about 3.3 GiB
+    processes: int = 64  # threads count too
+    file_bytes: int = 64 << 20
+    cpu_seconds: int = 600
+    open_files: int = 256
+
+
+@cache
+def bwrap_works() -> bool:
+    """Whether bubblewrap is installed and can create the namespaces we use."""
+    if shutil.which("bwrap") is None:
+        return False
+    probe = subprocess.run(
+        ["bwrap", "--unshare-pid", "--unshare-net", "--ro-bind", "/", "/", "--proc", "/proc", "true"],
+        capture_output=True,
+        timeout=30,
+    )
+    return probe.returncode == 0
+
+
+def choose(isolation: str) -> Isolation:
+    """Resolve "auto", "bwrap" or "none" to an isolation level, or explain why not."""
+    if isolation == "none":
+        return Isolation.NONE
+    if bwrap_works():
+        return Isolation.BWRAP
+    raise SandboxUnavailable(
+        "bubblewrap is not available: install it (apt-get install bubblewrap, as `make setup` does) "
+        "or pass --sandbox none to grade without isolation (results are then flagged 'unsandboxed')"
+    )
+
+
+def sandbox_uid(slot: int) -> int:
+    """A distinct unprivileged uid per parallel slot, so process limits are per worker."""
+    return BASE_UID + slot
+
+
+def python_dirs() -> list[Path]:
+    """Folders the interpreter needs: the venv and the base installation."""
+    dirs = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(sys.executable).resolve().parent.parent}
+    return sorted(dirs)
+
+
+def bwrap_command(workdir: Path, uid: int) -> list[str]:
+    """The bubblewrap command line for a worker over `workdir`."""
+    cmd = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+           "--die-with-parent", "--new-session", "--hostname", "sandbox"]
+    for d in SYSTEM_DIRS:
+        if Path(d).exists():
+            cmd += ["--ro-bind", d, d]
+    for d in python_dirs():
+        cmd += _parents(d) + ["--ro-bind", str(d), str(d)]
+    cmd += ["--perms", "0755", "--dir", str(KIT_MOUNT), "--perms", "0755", "--dir", str(KIT_MOUNT / "grader"),
+            "--perms", "0755", "--dir", str(KIT_MOUNT / "exercises")]
+    for part in KIT_PARTS:
+        cmd += ["--ro-bind", str(ROOT / part), str(KIT_MOUNT / part)]
+    if DATA.exists():
+        cmd += ["--ro-bind", str(DATA), str(KIT_MOUNT / "data")]
+    cmd += ["--bind", str(workdir), str(SUBMISSION_MOUNT), "--proc", "/proc", "--dev", "/dev",
+            "--perms", "1777", "--size", str(256 << 20), "--tmpfs", "/tmp", "--chdir", str(SUBMISSION_MOUNT)]
+    for dev in sorted(Path("/dev").glob("nvidia*")):
+        cmd += ["--dev-bind", str(dev), str(dev)]
+    cmd += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
+            "--bounding-set=-all", "--no-new-privs", "--"]
+    return cmd
+
+
+def _parents(path: Path) -> list[str]:
+    """--dir entries with world-readable permissions for every ancestor of `path`."""
+    args: list[str] = []
+    for parent in reversed(path.parents):
+        if str(parent) != "/" and not any(str(parent).startswith(d) for d in SYSTEM_DIRS):
+            args += ["--perms", "0755", "--dir", str(parent)]
+    return args
+
+
+def worker_environment(isolation: Isolation, threads: int) -> dict[str, str]:
+    """A clean environment: nothing of the grader's own leaks in."""
+    kit = KIT_MOUNT if isolation is Isolation.BWRAP else ROOT
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": "/tmp",
+        "LANG": "C.UTF-8",
+        "PYTHONPATH": f"{kit}{os.pathsep}{kit / 'exercises'}",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONHASHSEED": "0",
+        "PYTHONNOUSERSITE": "1",
+        "MPLBACKEND": "Agg",
+        "CNN_KIT_DATA": str(kit / "data"),
+        "CNN_KIT_THREADS": str(threads),
+        "OMP_NUM_THREADS": str(threads),
+        "MKL_NUM_THREADS": str(threads),
+        "CUBLAS_WORKSPACE_CONFIG": ":4096:8",
+    }
+    if "CUDA_VISIBLE_DEVICES" in os.environ:
+        env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
+    return env
+
+
+def worker_command(isolation: Isolation, workdir: Path, uid: int) -> list[str]:
+    """The full command that starts a worker over `workdir`."""
+    python = [sys.executable, "-m", "grader.worker"]
+    if isolation is Isolation.BWRAP:
+        return bwrap_command(workdir, uid) + python + [str(SUBMISSION_MOUNT)]
+    return python + [str(workdir)]
+
+
+def apply_limits(limits: Limits) -> None:
+    """Set rlimits in the child before exec (inherited by the sandbox)."""
+    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+    resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def prepare_workdir(workdir: Path, uid: int, isolation: Isolation) -> None:
+    """Hand the submission's working folder to the sandbox uid."""
+    if isolation is Isolation.BWRAP and os.geteuid() == 0:
+        for path in [workdir, *workdir.rglob("*")]:
+            os.chown(path, uid, uid, follow_symlinks=False)
