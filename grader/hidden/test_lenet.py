@@ -31,7 +31,7 @@ def feature_shapes(calls: list[dict]) -> list[tuple[int, ...]]:
     return [tuple(c["shape"][1:]) for c in calls if c["type"] in kinds and c["shape"]]
 
 
-@pytest.mark.points(3)
+@pytest.mark.points(2)
 def test_net_parameters(submission):
     obs = submission.call("lenet.net_forward", cls="Net", x=torch.randn(1, 1, 32, 32))
     expect_equal(obs["n_params"], 61_706, "Net's parameter count")
@@ -54,7 +54,7 @@ def test_net_intermediate_shapes(submission):
     expect_equal(got, NET_SHAPES, "the per-image shapes after each conv, pool and linear layer")
 
 
-@pytest.mark.points(4)
+@pytest.mark.points(3)
 @pytest.mark.parametrize("batch", [1, 7, 64])
 def test_net_any_batch_size(submission, batch):
     weights = random_weights("Net", seed=batch)

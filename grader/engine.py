@@ -1,0 +1,113 @@
+"""Grade a whole class: validate every submission first, then grade them in parallel, each
+against its own sandboxed worker, caching each result the moment it is known."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from grader import discovery, registry
+from grader.cache import ResultCache, submission_key
+from grader.results import Status, SubmissionResult
+from grader.runner import GradeOptions, grade
+
+Progress = Callable[[SubmissionResult, bool], None]
+
+
+@dataclass
+class ClassReport:
+    """Every submission's result, in student order, with how the run went."""
+
+    results: list[SubmissionResult]
+    max_score: float
+    cached: int
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class Job:
+    """One submission ready to grade."""
+
+    student: str
+    sources: dict[str, bytes]
+    key: str
+    notes: tuple[str, ...]
+
+
+def prepare(folder: Path, settings: str) -> list[Job]:
+    """Discover and read every submission; any malformed entry stops the run before grading."""
+    jobs = []
+    for entry in discovery.discover(folder):
+        sources = discovery.read_sources(entry)
+        notes = tuple(f"{name} is not UTF-8 text, so it cannot be imported" for name in discovery.non_utf8(sources))
+        jobs.append(Job(entry.student, sources, submission_key(sources, settings), notes))
+    return jobs
+
+
+_SLOT = 0
+
+
+def _init_worker(slots: "multiprocessing.Queue[int]") -> None:
+    """Each pool process takes a slot (its own sandbox uid) and keeps torch to one thread."""
+    global _SLOT
+    _SLOT = slots.get()
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _grade_job(job: Job, options: GradeOptions) -> SubmissionResult:
+    try:
+        result = grade(job.student, job.sources, options, slot=_SLOT)
+    except Exception as exc:  # a fault of the grader, not the student: say so, keep going
+        result = SubmissionResult(job.student, Status.ERROR, [], registry.max_points(),
+                                  message=f"the grader failed on this submission: {type(exc).__name__}: {exc}")
+    if job.notes:
+        result.message = "; ".join(filter(None, [result.message, *job.notes]))
+    return result
+
+
+def grade_class(
+    folder: Path,
+    options: GradeOptions,
+    jobs: int = os.cpu_count() or 1,
+    cache: ResultCache | None = None,
+    progress: Progress | None = None,
+) -> ClassReport:
+    """Grade every submission in `folder`; results already in `cache` are reused."""
+    started = time.monotonic()
+    settings = f"{options.isolation.value}|{options.timeout}|{options.limits}"
+    pending: list[Job] = []
+    results: dict[str, SubmissionResult] = {}
+    for job in prepare(folder, settings):
+        hit = cache.get(job.key, job.student) if cache else None
+        if hit is not None:
+            results[job.student] = hit
+            if progress:
+                progress(hit, True)
+        else:
+            pending.append(job)
+    cached = len(results)
+    if pending:
+        context = multiprocessing.get_context("spawn")
+        slots = context.Queue()
+        workers = max(1, min(jobs, len(pending)))
+        for slot in range(workers):
+            slots.put(slot)
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(slots,)) as pool:
+            futures = {pool.submit(_grade_job, job, options): job for job in pending}
+            for future in as_completed(futures):
+                job = futures[future]
+                result = future.result()
+                if cache is not None and result.tests:  # a grader fault is not worth remembering
+                    cache.put(job.key, result)
+                results[job.student] = result
+                if progress:
+                    progress(result, False)
+    ordered = [results[s] for s in sorted(results)]
+    return ClassReport(ordered, registry.max_points(), cached, time.monotonic() - started)
