@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from grader import discovery, example_class, registry, sandbox, stubs
+from grader import discovery, example_class, registry, release, sandbox, selfcheck, stubs
 from grader.cache import ResultCache
 from grader.engine import ClassReport, grade_class
 from grader.runner import GradeOptions
@@ -123,6 +123,37 @@ def stubs_command(check: bool = typer.Option(False, "--check", help="Only report
     except (OSError, stubs.RegionError) as exc:
         fail(str(exc))
     out.print(f"regenerated: {', '.join(changed) or 'nothing (already in sync)'}")
+
+
+@app.command("check")
+def check_command(sandbox_mode: str = typer.Option("auto", "--sandbox", help="auto|bwrap|none.")) -> None:
+    """Prove the solutions score full marks and the stubs zero, through the grading path."""
+    try:
+        isolation = sandbox.choose(sandbox_mode)
+    except sandbox.SandboxUnavailable as exc:
+        fail(str(exc), EXIT_UNAVAILABLE)
+    result = selfcheck.run(GradeOptions(isolation=isolation))
+    for r in (result.solutions, result.stubs):
+        out.print(f"{r.student}: {r.score:g} / {r.max_score:g} ({r.status.value}, {r.execution_time:.1f} s)")
+        for t in r.tests:
+            if (r is result.solutions) != (t.score == t.max_score):
+                out.print(f"  [red]{t.exercise}::{t.name}[/] {t.outcome.value}: {t.output}", highlight=False)
+    if not result.ok:
+        fail("the hidden suite does not separate the solutions from the stubs", 1)
+    out.print("[green]ok[/]: solutions score full marks, stubs score zero")
+
+
+@app.command("release")
+def release_command(target: Path = typer.Argument(..., help="New folder for the student copy.")) -> None:
+    """Build the student copy: stubs, visible checks, data, README. No solutions, no hidden suites."""
+    try:
+        files = release.build(target)
+    except (release.ReleaseError, OSError) as exc:
+        fail(str(exc))
+    found = release.leaks(target)
+    if found:
+        fail(f"the release leaks {len(found)} secret(s), first: {found[0]}", 1)
+    out.print(f"wrote {len(files)} files to {target}; no solution or hidden-test text in it")
 
 
 if __name__ == "__main__":
