@@ -33,7 +33,8 @@ def feature_shapes(calls: list[dict]) -> list[tuple[int, ...]]:
 
 @pytest.mark.points(2)
 def test_net_parameters(submission):
-    obs = submission.call("lenet.net_forward", cls="Net", x=torch.randn(1, 1, 32, 32))
+    obs = submission.call("lenet.net_forward", cls="Net", x=torch.randn(2, 1, 32, 32), grad_out=torch.randn(2, 10))
+    expect_all_used(obs, "Net")
     expect_equal(obs["n_params"], 61_706, "Net's parameter count")
     expect_equal(obs["param_shapes"], sorted(list(p.shape) for p in solution("lenet").Net().parameters()),
                  "Net's parameter shapes (sorted)")
@@ -41,13 +42,23 @@ def test_net_parameters(submission):
 
 @pytest.mark.points(2)
 def test_net_output_shape(submission):
-    obs = submission.call("lenet.net_forward", cls="Net", x=torch.randn(1, 1, 32, 32))
+    obs = submission.call("lenet.net_forward", cls="Net", x=torch.randn(1, 1, 32, 32), grad_out=torch.randn(1, 10))
     expect_shape(obs["out"], (1, 10), "Net on one 1x32x32 image")
+    expect_all_used(obs, "Net")
+
+
+def expect_all_used(obs: dict, cls: str) -> None:
+    """Every parameter must receive a finite, non-zero gradient: the network really computes."""
+    used = obs["grads_used"]
+    expect(bool(used) and all(used), f"{cls} has parameters that get no gradient from its output "
+           f"({used.count(False) if used else 'all'} of {len(used or [])}): is every layer used in forward, "
+           "and is nothing detached?")
 
 
 @pytest.mark.points(3)
 def test_net_intermediate_shapes(submission):
-    obs = submission.call("lenet.net_forward", cls="Net", x=torch.randn(7, 1, 32, 32))
+    obs = submission.call("lenet.net_forward", cls="Net", x=torch.randn(7, 1, 32, 32), grad_out=torch.randn(7, 10))
+    expect_all_used(obs, "Net")
     got = feature_shapes(obs["calls"])
     expect(got[:1] == NET_SHAPES[:1], f"the first layer gave {got[:1]}, expected [(6, 28, 28)] per image: "
            "a 5x5 kernel with padding=0 trims 2 pixels from each side")
@@ -75,7 +86,9 @@ def test_lenet_softmax(submission):
 
 @pytest.mark.points(2)
 def test_lenet_parameters(submission):
-    obs = submission.call("lenet.net_forward", cls="LeNet", x=torch.randn(1, 3, 32, 32), args=[3, 4])
+    obs = submission.call("lenet.net_forward", cls="LeNet", x=torch.randn(2, 3, 32, 32), args=[3, 4],
+                          grad_out=torch.randn(2, 4))
+    expect_all_used(obs, "LeNet(3, 4)")
     expect_equal(obs["n_params"], 61_684 + 2 * 150 - 6 * 84 - 6, "LeNet(3, 4)'s parameter count")
     obs = submission.call("lenet.net_forward", cls="LeNet", x=torch.randn(2, 1, 32, 32), args=[1, 10])
     expect_equal(obs["n_params"], 61_684, "LeNet(1, 10)'s parameter count")
