@@ -61,6 +61,8 @@ def score(
     gradescope_dir: Optional[Path] = typer.Option(None, "--gradescope", help="Write <dir>/<student>/results.json."),
     jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", "-j", min=1, help="Submissions graded at once."),
     timeout: float = typer.Option(900.0, "--timeout", min=1, help="Seconds allowed per submission."),
+    test_timeout: float = typer.Option(60.0, "--test-timeout", min=1,
+                                       help="Seconds allowed per check (training checks ask for more)."),
     sandbox_mode: str = typer.Option("auto", "--sandbox", help="auto|bwrap|none (none: no isolation, flagged)."),
     cache_dir: Path = typer.Option(Path(".gradecache"), "--cache", help="Folder of cached results (resume)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Grade everything again."),
@@ -77,7 +79,7 @@ def score(
     if submissions is None:
         submissions = example_class.build(Path(tempfile.mkdtemp(prefix="cnnkit-example-")) / "class")
         console.print(f"Grading the bundled example class ({submissions})")
-    options = GradeOptions(isolation=isolation, timeout=timeout, call_timeout=min(300.0, timeout))
+    options = GradeOptions(isolation=isolation, timeout=timeout, call_timeout=test_timeout)
     cache = None if no_cache else ResultCache(cache_dir)
     try:
         total = len(discovery.discover(submissions))

@@ -64,6 +64,7 @@ class Worker:
         deadline: float | None = None,
         max_restarts: int = 3,
         threads: int = 1,
+        call_timeout: float = 60.0,
     ) -> None:
         self.workdir = workdir
         self.isolation = isolation
@@ -72,6 +73,7 @@ class Worker:
         self.deadline = deadline
         self.max_restarts = max_restarts
         self.threads = threads
+        self.call_timeout = call_timeout
         self.stats = WorkerStats()
         self.output_path = workdir.parent / f"{workdir.name}.output"
         self._proc: subprocess.Popen[bytes] | None = None
@@ -136,8 +138,12 @@ class Worker:
             return f.read(self.OUTPUT_LIMIT).decode("utf-8", "replace")
 
     # -- calls -----------------------------------------------------------
-    def call(self, probe: str, timeout: float = 60.0, seed: int = 0, **args: Any) -> Any:
-        """Run a probe in the worker and return its observations, or raise StudentError / WorkerFailed."""
+    def call(self, probe: str, timeout: float | None = None, seed: int = 0, **args: Any) -> Any:
+        """Run a probe in the worker and return its observations, or raise StudentError / WorkerFailed.
+
+        `timeout` is for probes known to be long (training); others get the worker's default.
+        """
+        timeout = max(timeout or 0.0, self.call_timeout)
         if self._proc is None or self._proc.poll() is not None:
             self.start()
         if self.deadline is not None:

@@ -81,7 +81,7 @@ def grade_class(
 ) -> ClassReport:
     """Grade every submission in `folder`; results already in `cache` are reused."""
     started = time.monotonic()
-    settings = f"{options.isolation.value}|{options.timeout}|{options.limits}"
+    settings = f"{options.isolation.value}|{options.timeout}|{options.call_timeout}|{options.limits}"
     pending: list[Job] = []
     results: dict[str, SubmissionResult] = {}
     for job in prepare(folder, settings):

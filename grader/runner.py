@@ -26,7 +26,7 @@ class GradeOptions:
 
     isolation: sandbox.Isolation = sandbox.Isolation.BWRAP
     timeout: float = 900.0  # seconds for one whole submission
-    call_timeout: float = 300.0  # seconds for one probe call
+    call_timeout: float = 60.0  # seconds for one probe call, unless a test asks for longer
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
     threads: int = 1
     hidden: Path = HIDDEN
@@ -78,7 +78,8 @@ def grade(student: str, sources: dict[str, bytes], options: GradeOptions = Grade
         if name in sources:
             (workdir / name).write_bytes(sources[name])
     worker = Worker(workdir, options.isolation, slot=slot, limits=options.limits,
-                    deadline=started + options.timeout, threads=options.threads)
+                    deadline=started + options.timeout, threads=options.threads,
+                    call_timeout=options.call_timeout)
     try:
         records, maximum = run_suite(worker, options.hidden, options.exercises)
     finally:
