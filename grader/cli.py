@@ -64,6 +64,7 @@ def score(
     test_timeout: float = typer.Option(60.0, "--test-timeout", min=1,
                                        help="Seconds allowed per check (training checks ask for more)."),
     sandbox_mode: str = typer.Option("auto", "--sandbox", help="auto|bwrap|none (none: no isolation, flagged)."),
+    exercise: list[str] = typer.Option([], "--exercise", "-e", help="Grade only these exercises (repeatable)."),
     cache_dir: Path = typer.Option(Path(".gradecache"), "--cache", help="Folder of cached results (resume)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Grade everything again."),
 ) -> None:
@@ -79,7 +80,11 @@ def score(
     if submissions is None:
         submissions = example_class.build(Path(tempfile.mkdtemp(prefix="cnnkit-example-")) / "class")
         console.print(f"Grading the bundled example class ({submissions})")
-    options = GradeOptions(isolation=isolation, timeout=timeout, call_timeout=test_timeout)
+    known = {e.id for e in registry.load()}
+    unknown = [e for e in exercise if e not in known]
+    if unknown:
+        fail(f"unknown exercise {unknown[0]!r}; choose from {', '.join(sorted(known))}")
+    options = GradeOptions(isolation=isolation, timeout=timeout, call_timeout=test_timeout, exercises=tuple(exercise))
     cache = None if no_cache else ResultCache(cache_dir)
     try:
         total = len(discovery.discover(submissions))

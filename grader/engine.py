@@ -81,7 +81,7 @@ def grade_class(
 ) -> ClassReport:
     """Grade every submission in `folder`; results already in `cache` are reused."""
     started = time.monotonic()
-    settings = f"{options.isolation.value}|{options.timeout}|{options.call_timeout}|{options.limits}"
+    settings = f"{options.isolation.value}|{options.timeout}|{options.call_timeout}|{options.limits}|{options.exercises}"
     pending: list[Job] = []
     results: dict[str, SubmissionResult] = {}
     for job in prepare(folder, settings):
@@ -110,4 +110,5 @@ def grade_class(
                 if progress:
                     progress(result, False)
     ordered = [results[s] for s in sorted(results)]
-    return ClassReport(ordered, registry.max_points(), cached, time.monotonic() - started)
+    maximum = sum(registry.by_id(e).points for e in options.exercises) if options.exercises else registry.max_points()
+    return ClassReport(ordered, maximum, cached, time.monotonic() - started)

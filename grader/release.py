@@ -61,30 +61,36 @@ def build(target: Path) -> list[Path]:
     return sorted(p for p in target.rglob("*") if p.is_file())
 
 
-def leaks(target: Path) -> list[str]:
-    """Solution code or hidden-test text found in a release (empty when clean)."""
+def _lines(text: str) -> set[str]:
+    return {line.strip() for line in text.splitlines()}
+
+
+def secrets() -> set[str]:
+    """Lines only the instructor has: solution-region code and hidden-test code that appears
+    nowhere public (outside regions, in visible checks or in the kit's helpers)."""
     from grader.paths import HIDDEN, SOLUTIONS
 
-    secrets: set[str] = set()
+    public: set[str] = set()
+    private: set[str] = set()
     for solution in SOLUTIONS.glob("*.py"):
-        inside = False
-        for line in solution.read_text(encoding="utf-8").splitlines():
-            if line.strip() == stubs.BEGIN:
-                inside = True
-            elif line.strip() == stubs.END:
-                inside = False
-            elif inside and len(line.strip()) > 25:
-                secrets.add(line.strip())
-    for hidden in HIDDEN.glob("test_*.py"):
-        secrets.update(line.strip() for line in hidden.read_text(encoding="utf-8").splitlines()
-                       if len(line.strip()) > 40 and not line.strip().startswith(("import", "from", "#")))
+        text = solution.read_text(encoding="utf-8")
+        public |= _lines(stubs.make_stub(text))
+        private |= _lines(text)
+    for path in [*EXERCISES.glob("test_*.py"), *EXERCISES.glob("_kit/*.py"), EXERCISES / "conftest.py"]:
+        public |= _lines(path.read_text(encoding="utf-8"))
+    for hidden in HIDDEN.glob("*.py"):
+        private |= _lines(hidden.read_text(encoding="utf-8"))
+    return {line for line in private - public if len(line) > 20 and not line.startswith(("#", "import ", "from "))}
+
+
+def leaks(target: Path) -> list[str]:
+    """Solution code or hidden-test text found in a release (empty when clean)."""
+    hidden_lines = secrets()
     found = []
-    for path in Path(target).rglob("*"):
-        if path.is_file() and path.suffix in (".py", ".md", ".txt", ".toml", ".ini", ".ipynb"):
-            text = path.read_text(encoding="utf-8", errors="replace")
-            found += [f"{path.relative_to(target)}: {s[:60]}" for s in secrets if s in text]
-        if path.name.startswith("test_") and path.parent.name == "hidden":
-            found.append(f"{path.relative_to(target)}: a hidden test file")
+    for path in sorted(Path(target).rglob("*")):
+        if path.is_file() and path.suffix in (".py", ".md", ".txt", ".toml", ".ini", ".ipynb", ".cfg"):
+            text = _lines(path.read_text(encoding="utf-8", errors="replace"))
+            found += [f"{path.relative_to(target)}: {line[:60]}" for line in sorted(hidden_lines & text)]
     for forbidden in ("solutions", "grader"):
         if (Path(target) / forbidden).exists():
             found.append(f"{forbidden}/ is in the release")
