@@ -22,20 +22,28 @@ SUSPICIOUS_MODULES = {
     "gc": "walks the garbage collector",
     "shutil": "moves or deletes files",
 }
+# (owner, attribute): flagged when read or written, e.g. os._exit or sys.modules.
 SUSPICIOUS_ATTRIBUTES = {
-    "_exit": "calls os._exit",
-    "modules": "touches sys.modules",
-    "kill": "sends signals",
-    "fork": "forks processes",
-    "system": "runs shell commands",
-    "settrace": "installs a tracer",
-    "setprofile": "installs a profiler",
-    "_getframe": "inspects the call stack",
-    "__builtins__": "touches builtins",
-    "__class__": "rewrites an object's class",
+    ("os", "_exit"): "calls os._exit",
+    ("sys", "modules"): "touches sys.modules",
+    ("os", "kill"): "sends signals",
+    ("os", "killpg"): "sends signals",
+    ("os", "fork"): "forks processes",
+    ("os", "system"): "runs shell commands",
+    ("os", "exec"): "replaces the process",
+    ("sys", "settrace"): "installs a tracer",
+    ("sys", "setprofile"): "installs a profiler",
+    ("sys", "_getframe"): "inspects the call stack",
+    ("sys", "exit"): "calls sys.exit",
+}
+# Attributes flagged when assigned, whatever their owner: patching the checker's tools.
+PATCHED_ATTRIBUTES = {
+    "allclose": "patches torch.allclose",
+    "assert_close": "patches torch.testing.assert_close",
     "__eq__": "overrides equality",
-    "allclose": "touches torch.allclose",
-    "assert_close": "touches torch.testing.assert_close",
+    "__class__": "rewrites an object's class",
+    "__builtins__": "touches builtins",
+    "runtest": "patches pytest's test runner",
 }
 SUSPICIOUS_CALLS = {"exec": "calls exec", "eval": "calls eval", "__import__": "calls __import__",
                     "compile": "compiles code at run time", "exit": "calls exit", "quit": "calls quit"}
@@ -61,13 +69,20 @@ def scan(source: str, filename: str) -> list[str]:
             root = name.split(".")[0]
             if root in SUSPICIOUS_MODULES:
                 found[f"{filename}: {SUSPICIOUS_MODULES[root]}"] = None
-            leaf = name.rsplit(".", 1)[-1]
-            if "." in name and leaf in SUSPICIOUS_ATTRIBUTES:
-                found[f"{filename}: {SUSPICIOUS_ATTRIBUTES[leaf]}"] = None
-        if isinstance(node, ast.Attribute) and node.attr in SUSPICIOUS_ATTRIBUTES:
-            found[f"{filename}: {SUSPICIOUS_ATTRIBUTES[node.attr]}"] = None
+            owner, _, leaf = name.rpartition(".")
+            if (owner, leaf) in SUSPICIOUS_ATTRIBUTES or (owner, leaf[:4]) == ("os", "exec"):
+                found[f"{filename}: {SUSPICIOUS_ATTRIBUTES.get((owner, leaf), 'replaces the process')}"] = None
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            key = (node.value.id, node.attr)
+            if key in SUSPICIOUS_ATTRIBUTES or (node.value.id == "os" and node.attr.startswith("exec")):
+                found[f"{filename}: {SUSPICIOUS_ATTRIBUTES.get(key, 'replaces the process')}"] = None
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, (ast.AugAssign, ast.AnnAssign)) else []
+        for target in targets:
+            if isinstance(target, ast.Attribute) and target.attr in PATCHED_ATTRIBUTES:
+                found[f"{filename}: {PATCHED_ATTRIBUTES[target.attr]}"] = None
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "__eq__":
-            found[f"{filename}: {SUSPICIOUS_ATTRIBUTES['__eq__']}"] = None
+            found[f"{filename}: {PATCHED_ATTRIBUTES['__eq__']}"] = None
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in SUSPICIOUS_CALLS:
             found[f"{filename}: {SUSPICIOUS_CALLS[node.func.id]}"] = None
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "open" and node.args:
