@@ -10,8 +10,9 @@ BIN := $(VENV)/bin
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
-	@command -v bwrap >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && apt-get install -y -qq bubblewrap) >/dev/null; } \
-	  || echo "warning: bubblewrap could not be installed; the grader will refuse to run unsandboxed unless asked (--sandbox none)"
+	@{ command -v bwrap && { command -v chromium || command -v chromium-browser; }; } >/dev/null \
+	  || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && { apt-get install -y -qq bubblewrap chromium || apt-get install -y -qq bubblewrap; }) >/dev/null; } \
+	  || echo "warning: bubblewrap or chromium could not be installed: without bubblewrap the grader refuses to run unsandboxed unless asked (--sandbox none); without chromium the HTML report's browser test is skipped"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[dev]"

@@ -16,7 +16,7 @@ from grader import discovery, example_class, registry, release, sandbox, selfche
 from grader.cache import ResultCache
 from grader.engine import ClassReport, grade_class
 from grader.runner import GradeOptions
-from grader.writers import csv_out, gradescope, json_out
+from grader.writers import csv_out, gradescope, html_report, json_out
 
 app = typer.Typer(help="Grade CNN exercise submissions, build releases and bundles.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
@@ -59,6 +59,7 @@ def score(
     json_path: Optional[Path] = typer.Option(None, "--json", help="Write the full results as JSON."),
     csv_path: Optional[Path] = typer.Option(None, "--csv", help="Write a CSV gradebook."),
     gradescope_dir: Optional[Path] = typer.Option(None, "--gradescope", help="Write <dir>/<student>/results.json."),
+    report_path: Optional[Path] = typer.Option(None, "--report", help="Write the instructor's class report (one HTML file)."),
     jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", "-j", min=1, help="Submissions graded at once."),
     timeout: float = typer.Option(900.0, "--timeout", min=1, help="Seconds allowed per submission."),
     test_timeout: float = typer.Option(60.0, "--test-timeout", min=1,
@@ -107,7 +108,8 @@ def score(
             out.print(f"[yellow]flag[/] {r.student}: {flag}", highlight=False)
         if r.message:
             out.print(f"[dim]{r.student}: {r.message}[/]", highlight=False)
-    for path, writer in ((json_path, json_out.write), (csv_path, csv_out.write), (gradescope_dir, gradescope.write)):
+    for path, writer in ((json_path, json_out.write), (csv_path, csv_out.write), (gradescope_dir, gradescope.write),
+                         (report_path, html_report.write)):
         if path is not None:
             writer(path, report)
             out.print(f"wrote {path}")
