@@ -14,7 +14,6 @@ $(VENV)/.installed: pyproject.toml
 	  || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && { apt-get install -y -qq bubblewrap chromium || apt-get install -y -qq bubblewrap; }) >/dev/null; } \
 	  || echo "warning: bubblewrap or chromium could not be installed: without bubblewrap the grader refuses to run unsandboxed unless asked (--sandbox none); without chromium the HTML report's browser test is skipped"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	touch $@
 
