@@ -2,7 +2,9 @@
 
 Every call has a deadline. A worker that crashes, exits, hangs or garbles the channel is
 killed with its whole sandbox and restarted for the next call, up to a limit, so tests
-that ran before still count and one bad probe does not sink the rest.
+that ran before still count and one bad probe does not sink the rest. The exercise whose
+probe failed that way is not probed again: its remaining checks fail at once instead of
+each paying the same timeout, and the other exercises go on.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ class Worker:
         slot: int = 0,
         limits: sandbox.Limits = sandbox.Limits(),
         deadline: float | None = None,
-        max_restarts: int = 3,
+        max_restarts: int = 8,
         threads: int = 1,
         call_timeout: float = 60.0,
     ) -> None:
@@ -80,6 +82,7 @@ class Worker:
         self._requests: Any = None
         self._replies: Any = None
         self._next_id = 0
+        self._broken: dict[str, str] = {}  # exercise -> why its probes are no longer run
 
     # -- lifecycle -------------------------------------------------------
     def start(self) -> None:
@@ -144,6 +147,10 @@ class Worker:
         `timeout` is for probes known to be long (training); others get the worker's default.
         """
         timeout = max(timeout or 0.0, self.call_timeout)
+        exercise = probe.partition(".")[0]
+        if exercise in self._broken:
+            raise WorkerFailed(f"not run: an earlier check of this exercise failed ({self._broken[exercise]})",
+                               timed_out=self._broken[exercise].startswith("a check took"))
         if self._proc is None or self._proc.poll() is not None:
             self.start()
         if self.deadline is not None:
@@ -157,12 +164,12 @@ class Worker:
             protocol.write_message(self._requests, request)
             reply = self._read(timeout)
         except WorkerFailed as failure:
-            self._record(failure)
+            self._record(failure, exercise)
             self.stop()
             raise
         except (OSError, protocol.ProtocolError) as exc:
             failure = WorkerFailed(self._death_reason(exc))
-            self._record(failure)
+            self._record(failure, exercise)
             self.stop()
             raise failure from None
         if not isinstance(reply, dict) or reply.get("id") != self._next_id:
@@ -197,7 +204,8 @@ class Worker:
             return f"the submission's process exited with code {code} (sys.exit or os._exit in student code?)"
         return f"the channel to the submission broke: {exc}"
 
-    def _record(self, failure: WorkerFailed) -> None:
+    def _record(self, failure: WorkerFailed, exercise: str) -> None:
+        self._broken[exercise] = str(failure)
         if failure.timed_out:
             self.stats.timeouts += 1
         else:
