@@ -58,7 +58,7 @@ def encode(message: Any) -> bytes:
             tensor = value.detach().to("cpu").contiguous()
             if tensor.dtype not in _NAMES:
                 tensor = tensor.to(torch.float64 if tensor.is_floating_point() else torch.int64)
-            raw = tensor.view(torch.uint8).numpy().tobytes() if tensor.numel() else b""
+            raw = tensor.reshape(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b""
             chunks.append(raw)
             entry = {TENSOR_KEY: [_NAMES[tensor.dtype], list(tensor.shape), offset, len(raw)]}
             offset += len(raw)

@@ -95,10 +95,12 @@ def serve(submission: Submission, requests: Any, replies: Any) -> None:
         except BaseException as exc:  # noqa: BLE001 - every student failure becomes an observation
             reply = {"id": request.get("id"), "ok": False, "error": describe(exc, submission.folder)}
         try:
-            protocol.write_message(replies, reply)
-        except protocol.ProtocolError as exc:
-            protocol.write_message(replies, {"id": request.get("id"), "ok": False,
-                                             "error": {"type": "ProtocolError", "message": str(exc)}})
+            frame = protocol.encode(reply)
+        except Exception as exc:  # noqa: BLE001 - an observation that cannot travel is a student error
+            frame = protocol.encode({"id": request.get("id"), "ok": False, "error": {
+                "type": type(exc).__name__, "message": f"the result cannot be sent back: {exc}"[:MESSAGE_LIMIT]}})
+        replies.write(frame)
+        replies.flush()
 
 
 def main() -> None:

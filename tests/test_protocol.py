@@ -27,6 +27,13 @@ def test_tensors_and_plain_data_survive():
     assert back["inf"] == float("inf")
 
 
+def test_odd_layouts_survive():
+    weird = torch.randn(3, 1).as_strided((3, 1), (1, 7))
+    back = roundtrip({"scalar": torch.tensor(2.5), "weird": weird, "t": torch.randn(4, 5).t()})
+    assert back["scalar"].shape == () and back["scalar"].item() == 2.5
+    assert torch.equal(back["weird"], weird) and back["t"].shape == (5, 4)
+
+
 def test_decoded_tensors_are_plain_fresh_tensors():
     class Sneaky(torch.Tensor):
         def __eq__(self, other):  # noqa: D105 - always "equal"
