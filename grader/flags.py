@@ -49,6 +49,12 @@ SUSPICIOUS_CALLS = {"exec": "calls exec", "eval": "calls eval", "__import__": "c
                     "compile": "compiles code at run time", "exit": "calls exit", "quit": "calls quit"}
 
 
+def outside(path: str) -> bool:
+    """Whether a literal path points outside the submission's folder (its own /tmp aside)."""
+    return (path.startswith("/") and not path.startswith("/tmp") and "\n" not in path and len(path) > 1) or \
+        path.startswith("../") or "/../" in path
+
+
 def scan(source: str, filename: str) -> list[str]:
     """Reasons to look at `source` more closely, one line each, deduplicated."""
     try:
@@ -85,10 +91,8 @@ def scan(source: str, filename: str) -> list[str]:
             found[f"{filename}: {PATCHED_ATTRIBUTES['__eq__']}"] = None
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in SUSPICIOUS_CALLS:
             found[f"{filename}: {SUSPICIOUS_CALLS[node.func.id]}"] = None
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "open" and node.args:
-            first = node.args[0]
-            if isinstance(first, ast.Constant) and isinstance(first.value, str) and (
-                first.value.startswith("/") or ".." in first.value
-            ):
-                found[f"{filename}: opens a file outside its folder ({first.value[:60]})"] = None
+        if isinstance(node, ast.Call):
+            for arg in node.args:
+                if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and outside(arg.value):
+                    found[f"{filename}: reaches for files outside its folder ({arg.value[:60]})"] = None
     return list(found)

@@ -17,8 +17,9 @@ from grader.paths import SOLUTIONS
     ("import builtins\n", "touches builtins"),
     ("import torch\ntorch.allclose = lambda *a, **k: True\n", "patches torch.allclose"),
     ("class T:\n    def __eq__(self, other):\n        return True\n", "overrides equality"),
-    ("open('/work/main/solutions/lenet.py').read()\n", "opens a file outside its folder"),
-    ("open('../other/lenet.py')\n", "opens a file outside its folder"),
+    ("open('/work/main/solutions/lenet.py').read()\n", "reaches for files outside its folder"),
+    ("open('../other/lenet.py')\n", "reaches for files outside its folder"),
+    ("import glob\nglob.glob('/work/*/solutions/*.py')\n", "reaches for files outside its folder"),
     ("exec('print(1)')\n", "calls exec"),
     ("import os\nos.execv('/bin/sh', ['sh'])\n", "replaces the process"),
 ])

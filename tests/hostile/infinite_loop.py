@@ -1,0 +1,7 @@
+class Net:
+    def __init__(self):
+        while True:
+            pass
+
+
+LeNet = Net

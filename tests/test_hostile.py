@@ -1,0 +1,111 @@
+"""Hostile submissions: no cheat gains a point, none harms the grader or another student.
+
+Each file in tests/hostile/ is a lenet.py that attacks one way and implements nothing; they
+are graded as one class beside a perfect submission, with tight limits so that the memory
+and fork bombs stay small on the machine running the tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from grader import registry, sandbox
+from grader.engine import grade_class
+from grader.paths import EXERCISES, SOLUTIONS
+from grader.runner import GradeOptions
+
+HOSTILE = Path(__file__).parent / "hostile"
+ATTACKS = sorted(p.stem for p in HOSTILE.glob("*.py") if not p.name.startswith("shipped_"))
+LENET_POINTS = registry.by_id("lenet").points
+LIMITS = sandbox.Limits(memory_bytes=5 << 30, processes=32, file_bytes=8 << 20, cpu_seconds=120)
+
+
+def sandbox_processes() -> list[int]:
+    """Processes running as one of the sandbox uids."""
+    uids = range(sandbox.BASE_UID, sandbox.BASE_UID + 16)
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid in uids:
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory, isolation) -> dict:
+    klass = tmp_path_factory.mktemp("hostile")
+    for attack in ATTACKS:
+        (klass / attack).mkdir()
+        shutil.copy(HOSTILE / f"{attack}.py", klass / attack / "lenet.py")
+    shipped = klass / "shipped_configuration"
+    shipped.mkdir()
+    shutil.copy(EXERCISES / "lenet.py", shipped / "lenet.py")
+    for name in ("conftest.py", "sitecustomize.py", "pytest.ini"):
+        shutil.copy(HOSTILE / f"shipped_{name}", shipped / name)
+        shutil.copy(HOSTILE / f"shipped_{name}", shipped / f"exercises_{name}")
+    (klass / "perfect").mkdir()
+    shutil.copy(SOLUTIONS / "lenet.py", klass / "perfect" / "lenet.py")
+    options = GradeOptions(isolation=isolation, exercises=("lenet",), timeout=90, call_timeout=10, limits=LIMITS)
+    started = time.monotonic()
+    report = grade_class(klass, options, jobs=2)
+    elapsed = time.monotonic() - started
+    print(f"\nhostile class of {len(report.results)} graded in {elapsed:.1f} s")
+    return {r.student: r for r in report.results}
+
+
+@pytest.mark.parametrize("attack", [*ATTACKS, "shipped_configuration"])
+def test_no_attack_gains_a_point(graded, attack):
+    result = graded[attack]
+    assert result.score == 0, [(t.name, t.output) for t in result.tests if t.score]
+    assert result.max_score == LENET_POINTS
+
+
+def test_perfect_submission_beside_them_gets_full_marks(graded):
+    assert graded["perfect"].score == LENET_POINTS
+    assert graded["perfect"].status.value == "graded" and not graded["perfect"].flags
+
+
+@pytest.mark.parametrize("attack, flag", [
+    ("patch_pytest", "imports pytest internals"),
+    ("patch_torch", "patches torch.allclose"),
+    ("always_equal", "overrides equality"),
+    ("os_exit_at_import", "calls os._exit"),
+    ("kill_grader", "uses signals"),
+    ("steal_solutions", "reaches for files outside its folder"),
+    ("exit_at_import", "calls sys.exit"),
+])
+def test_suspicious_submissions_are_flagged(graded, attack, flag):
+    assert any(flag in f for f in graded[attack].flags), graded[attack].flags
+
+
+def test_crashes_and_hangs_get_a_clear_status(graded):
+    assert graded["infinite_loop"].status.value == "timeout"
+    assert graded["os_exit_at_import"].status.value == "error"
+    assert any("exited" in f for f in graded["os_exit_at_import"].flags)
+    for attack in ("memory_bomb", "fork_bomb"):
+        assert graded[attack].status.value in ("error", "timeout", "graded")
+        assert graded[attack].tests and all(t.score == 0 for t in graded[attack].tests)
+
+
+def test_output_is_capped_and_flagged(graded):
+    assert any("output" in f for f in graded["output_flood"].flags)
+
+
+def test_every_process_a_submission_started_is_gone(graded):
+    deadline = time.monotonic() + 10
+    while sandbox_processes() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert sandbox_processes() == []
+
+
+def test_the_grader_survives_attempts_to_kill_it(graded):
+    assert os.getpid() > 0 and graded["kill_grader"].tests
+    assert len(graded["kill_grader"].tests) == len(graded["perfect"].tests)
