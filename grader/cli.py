@@ -17,9 +17,11 @@ from grader.cache import ResultCache
 from grader.engine import ClassReport, grade_class
 from grader.runner import GradeOptions
 from grader.writers import csv_out, gradescope, html_report, json_out
+from grader import cli_nbgrader
 
 app = typer.Typer(help="Grade CNN exercise submissions, build releases and bundles.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
+app.add_typer(cli_nbgrader.app, name="nbgrader")
 console = Console(stderr=True)
 out = Console()
 
@@ -68,6 +70,9 @@ def score(
     exercise: list[str] = typer.Option([], "--exercise", "-e", help="Grade only these exercises (repeatable)."),
     cache_dir: Path = typer.Option(Path(".gradecache"), "--cache", help="Folder of cached results (resume)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Grade everything again."),
+    nbgrader_course: Optional[Path] = typer.Option(None, "--nbgrader", help="Grade this nbgrader course's "
+                                                   "submitted/*/NAME notebooks (SUBMISSIONS is not used)."),
+    assignment: Optional[str] = typer.Option(None, "--assignment", help="The nbgrader assignment (with --nbgrader)."),
 ) -> None:
     """Grade every submission with the hidden suites, in parallel, each in its own sandbox."""
     if sandbox_mode not in ("auto", "bwrap", "none"):
@@ -78,6 +83,9 @@ def score(
         fail(str(exc), EXIT_UNAVAILABLE)
     if isolation is sandbox.Isolation.NONE:
         console.print("[bold yellow]warning:[/] grading WITHOUT a sandbox: student code runs as you.")
+    prepared = cli_nbgrader.prepare_for_score(nbgrader_course, assignment) if nbgrader_course else None
+    if prepared is not None:
+        submissions, exercise = prepared.folder, exercise or list(prepared.exercises)
     if submissions is None:
         submissions = example_class.build(Path(tempfile.mkdtemp(prefix="cnnkit-example-")) / "class")
         console.print(f"Grading the bundled example class ({submissions})")
@@ -102,6 +110,8 @@ def score(
             report = grade_class(submissions, options, jobs=jobs, cache=cache, progress=advance)
         except discovery.ClassError as exc:
             fail(str(exc))
+    if prepared is not None:
+        cli_nbgrader.finish_score(report, prepared)
     out.print(summary_table(report))
     for r in report.results:
         for flag in r.flags:

@@ -62,6 +62,9 @@ def scan(source: str, filename: str) -> list[str]:
     except SyntaxError:
         return []
     found: dict[str, None] = {}
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+                  and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
@@ -91,8 +94,7 @@ def scan(source: str, filename: str) -> list[str]:
             found[f"{filename}: {PATCHED_ATTRIBUTES['__eq__']}"] = None
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in SUSPICIOUS_CALLS:
             found[f"{filename}: {SUSPICIOUS_CALLS[node.func.id]}"] = None
-        if isinstance(node, ast.Call):
-            for arg in node.args:
-                if isinstance(arg, ast.Constant) and isinstance(arg.value, str) and outside(arg.value):
-                    found[f"{filename}: reaches for files outside its folder ({arg.value[:60]})"] = None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings \
+                and outside(node.value):
+            found[f"{filename}: reaches for files outside its folder ({node.value[:60]})"] = None
     return list(found)
