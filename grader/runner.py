@@ -31,6 +31,7 @@ class GradeOptions:
     threads: int = 1
     hidden: Path = HIDDEN
     exercises: tuple[str, ...] = ()  # only these exercises' hidden tests (all when empty)
+    keyword: str = ""  # a pytest -k expression selecting hidden tests (kit development only)
 
 
 class WorkerPlugin:
@@ -45,7 +46,7 @@ class WorkerPlugin:
         return self.worker
 
 
-def run_suite(worker: Worker, hidden: Path, exercises: tuple[str, ...] = ()) -> tuple[list, float]:
+def run_suite(worker: Worker, hidden: Path, exercises: tuple[str, ...] = (), keyword: str = "") -> tuple[list, float]:
     """Run the hidden suite against `worker`; return its records and the suite's maximum."""
     records: list = []
     maximum = [0.0]
@@ -58,7 +59,7 @@ def run_suite(worker: Worker, hidden: Path, exercises: tuple[str, ...] = ()) -> 
 
     targets = [str(hidden / f"test_{e}.py") for e in exercises] or [str(hidden)]
     args = [*targets, "-c", str(hidden / "pytest.ini"), "--rootdir", str(hidden), "-p", "grader.plugin",
-            "-q", "--no-header", "--tb=no", "-p", "no:cacheprovider"]
+            "-q", "--no-header", "--tb=no", "-p", "no:cacheprovider", *(["-k", keyword] if keyword else [])]
     sink = io.StringIO()
     with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         code = pytest.main(args, plugins=[WorkerPlugin(worker), Collect()])
@@ -81,7 +82,7 @@ def grade(student: str, sources: dict[str, bytes], options: GradeOptions = Grade
                     deadline=started + options.timeout, threads=options.threads,
                     call_timeout=options.call_timeout)
     try:
-        records, maximum = run_suite(worker, options.hidden, options.exercises)
+        records, maximum = run_suite(worker, options.hidden, options.exercises, options.keyword)
     finally:
         worker.stop()
         shutil.rmtree(base, ignore_errors=True)

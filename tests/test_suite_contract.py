@@ -1,0 +1,45 @@
+"""The hidden suite spends each exercise's points exactly, and every visible check has a
+hidden counterpart of the same name."""
+
+from __future__ import annotations
+
+import ast
+from collections import defaultdict
+
+import pytest
+
+from grader import plugin, registry
+from grader.paths import EXERCISES, HIDDEN
+
+
+class Collected:
+    def pytest_collection_finish(self, session):
+        self.items = [(plugin.exercise_of(i), plugin.points_of(i), i.originalname) for i in session.items]
+
+
+@pytest.fixture(scope="module")
+def hidden_items() -> list[tuple[str, float, str]]:
+    collected = Collected()
+    code = pytest.main([str(HIDDEN), "-c", str(HIDDEN / "pytest.ini"), "--rootdir", str(HIDDEN), "--co", "-q",
+                        "-p", "grader.plugin", "-p", "no:cacheprovider"], plugins=[collected])
+    assert code == pytest.ExitCode.OK
+    return collected.items
+
+
+def test_points_add_up_to_the_registry(hidden_items):
+    spent: dict[str, float] = defaultdict(float)
+    for exercise, points, _ in hidden_items:
+        spent[exercise] += points
+    assert dict(spent) == {e.id: e.points for e in registry.load()}
+
+
+def test_every_hidden_test_carries_points(hidden_items):
+    assert all(points > 0 for _, points, _ in hidden_items)
+
+
+@pytest.mark.parametrize("exercise", registry.load(), ids=lambda e: e.id)
+def test_every_visible_check_has_a_hidden_counterpart(hidden_items, exercise):
+    tree = ast.parse((EXERCISES / f"test_{exercise.stem}.py").read_text())
+    visible = {n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
+    hidden = {name for ex, _, name in hidden_items if ex == exercise.id}
+    assert visible and visible <= hidden, visible - hidden
