@@ -1,0 +1,191 @@
+"""Benchmarks for the kit, printed as a table and kept in bench/results.json.
+
+    .venv/bin/python bench/run.py [--class-size 24] [--skip-nbgrader]
+
+(a) the student loop: `pytest exercises/` on the solutions, beside a bare `import torch`;
+(b) grading throughput: seconds per submission for a mixed class with `grader score --jobs 2`,
+    beside `nbgrader autograde` on the same work exported as notebooks;
+(c) the floor: the hidden suite's own test time on the solutions in one warm process, and the
+    grader's overhead ratio: total wall x jobs / (submissions x floor);
+(d) peak memory of the grading run (all its processes together);
+(e) the MNIST training check, on the CPU and on a GPU when there is one.
+Times drift between runs on a shared machine: compare ratios within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from grader import registry  # noqa: E402
+from grader.paths import EXERCISES, SOLUTIONS  # noqa: E402
+
+BIN = Path(sys.executable).parent
+RESULTS = ROOT / "bench" / "results.json"
+
+
+def timed(cmd: list[str], **kwargs) -> float:
+    started = time.monotonic()
+    subprocess.run(cmd, check=True, capture_output=True, **kwargs)
+    return time.monotonic() - started
+
+
+def student_loop(repeats: int = 3) -> dict[str, float]:
+    """(a) pytest exercises/ on the solutions vs python -c 'import torch' (medians)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        kit = Path(tmp)
+        shutil.copytree(EXERCISES, kit / "exercises", ignore=shutil.ignore_patterns("__pycache__"))
+        for module in registry.student_modules():
+            shutil.copy(SOLUTIONS / module, kit / "exercises" / module)
+        env = {**os.environ, "CNN_KIT_DATA": str(ROOT / "data")}
+        suite = [timed([sys.executable, "-m", "pytest", "exercises", "-q", "-p", "no:cacheprovider"], cwd=kit, env=env)
+                 for _ in range(repeats)]
+    torch = [timed([sys.executable, "-c", "import torch"]) for _ in range(repeats)]
+    return {"visible_suite_s": statistics.median(suite), "import_torch_s": statistics.median(torch),
+            "ratio": statistics.median(suite) / statistics.median(torch)}
+
+
+def mixed_class(folder: Path, size: int) -> dict[str, str]:
+    """A class of `size`: a third full, a third partial (first half of the exercises), a third stubs."""
+    modules = registry.student_modules()
+    kinds = {}
+    for i in range(size):
+        kind = ("full", "partial", "stub")[i % 3]
+        student = folder / f"{kind}_{i:02d}"
+        student.mkdir(parents=True)
+        for j, module in enumerate(modules):
+            done = kind == "full" or (kind == "partial" and j < len(modules) // 2)
+            shutil.copy((SOLUTIONS if done else EXERCISES) / module, student / module)
+        kinds[student.name] = kind
+    return kinds
+
+
+class PeakMemory:
+    """Samples the summed RSS of a process tree (the grader and everything it starts)."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "PeakMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _tree(self) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+                children.setdefault(ppid, []).append(int(entry.name))
+        tree, todo = [], [self.pid]
+        while todo:
+            pid = todo.pop()
+            tree.append(pid)
+            todo += children.get(pid, [])
+        return tree
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.25):
+            total = 0
+            for pid in self._tree():
+                try:
+                    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                        if line.startswith("VmRSS:"):
+                            total += int(line.split()[1]) * 1024
+                except OSError:
+                    pass
+            self.peak = max(self.peak, total)
+
+
+def grading(size: int, jobs: int = 2) -> dict[str, float]:
+    """(b, d) grader score on a mixed class: seconds per submission and peak memory."""
+    with tempfile.TemporaryDirectory() as tmp:
+        klass = Path(tmp) / "class"
+        mixed_class(klass, size)
+        started = time.monotonic()
+        proc = subprocess.Popen([str(BIN / "grader"), "score", str(klass), "--jobs", str(jobs), "--no-cache",
+                                 "--json", str(Path(tmp) / "g.json")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        with PeakMemory(proc.pid) as memory:
+            proc.wait()
+        wall = time.monotonic() - started
+        data = json.loads((Path(tmp) / "g.json").read_text())
+    return {"submissions": size, "jobs": jobs, "wall_s": wall, "per_submission_s": wall / size,
+            "peak_memory_gb": memory.peak / 2**30, "scores": sorted({s["score"] for s in data["submissions"]})}
+
+
+def floor() -> dict[str, float]:
+    """(c, e) the hidden suite on the solutions in one warm process (second of two runs)."""
+    code = (
+        "import json, sys\n"
+        "sys.path.insert(0, 'exercises')\n"
+        "import torch\n"
+        "torch.set_num_threads(1)\n"
+        "from grader.notebook import LocalSubmission\n"
+        "from grader.paths import HIDDEN, SOLUTIONS\n"
+        "from grader.runner import run_suite\n"
+        "submission = LocalSubmission({}, folder=SOLUTIONS)\n"
+        "run_suite(submission, HIDDEN)\n"
+        "records, _ = run_suite(submission, HIDDEN)\n"
+        "print(json.dumps({f'{r.exercise}::{r.name}': r.duration for r in records}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
+    times = json.loads(out.stdout.strip().splitlines()[-1])
+    return {"floor_s": sum(times.values()),
+            "training_check_cpu_s": sum(v for k, v in times.items() if "mnist" in k)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--class-size", type=int, default=24)
+    parser.add_argument("--skip-nbgrader", action="store_true")
+    args = parser.parse_args()
+    results: dict[str, object] = {"date": time.strftime("%Y-%m-%d %H:%M"), "cores": os.cpu_count()}
+    results["student_loop"] = student_loop()
+    results["floor"] = floor()
+    results["grading"] = grading(args.class_size)
+    g, f = results["grading"], results["floor"]
+    g["overhead_ratio"] = g["wall_s"] * g["jobs"] / (g["submissions"] * f["floor_s"])
+    if not args.skip_nbgrader:
+        from bench.nbgrader_autograde import autograde_per_submission
+
+        results["nbgrader"] = autograde_per_submission(args.class_size)
+        results["nbgrader"]["speedup"] = results["nbgrader"]["per_submission_s"] / g["per_submission_s"]
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    s = results["student_loop"]
+    rows = [
+        ("(a) pytest exercises/ on the solutions", f"{s['visible_suite_s']:.1f} s", f"{s['ratio']:.2f} x import torch ({s['import_torch_s']:.1f} s)"),
+        ("(b) grader score --jobs 2, per submission", f"{g['per_submission_s']:.1f} s", f"{g['submissions']} mixed submissions, {g['wall_s']:.0f} s wall"),
+        ("(c) floor: hidden suite, warm, solutions", f"{f['floor_s']:.1f} s", f"overhead ratio {g['overhead_ratio']:.2f}"),
+        ("(d) peak memory of the grading run", f"{g['peak_memory_gb']:.2f} GB", "all processes together"),
+        ("(e) MNIST training check, CPU", f"{f['training_check_cpu_s']:.1f} s", ""),
+    ]
+    if "nbgrader" in results:
+        n = results["nbgrader"]
+        rows.insert(2, ("(b) nbgrader autograde, per submission", f"{n['per_submission_s']:.1f} s", f"grader is {n['speedup']:.1f} x faster"))
+    width = max(len(r[0]) for r in rows)
+    for name, value, note in rows:
+        print(f"{name.ljust(width)}  {value:>10}  {note}")
+    print(f"(kept in {RESULTS.relative_to(ROOT)})")
+
+
+if __name__ == "__main__":
+    main()
