@@ -17,11 +17,12 @@ from grader.cache import ResultCache
 from grader.engine import ClassReport, grade_class
 from grader.runner import GradeOptions
 from grader.writers import csv_out, gradescope, html_report, json_out
-from grader import cli_nbgrader
+from grader import cli_gradescope, cli_nbgrader
 
 app = typer.Typer(help="Grade CNN exercise submissions, build releases and bundles.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 app.add_typer(cli_nbgrader.app, name="nbgrader")
+app.add_typer(cli_gradescope.app, name="gradescope")
 console = Console(stderr=True)
 out = Console()
 
