@@ -124,7 +124,7 @@ def run(mutants: list[Mutant] = MUTANTS, jobs: int = 2) -> list[tuple[Mutant, fl
             options = GradeOptions(isolation=isolation, exercises=(exercise,), keyword=f"not ({' or '.join(SLOW)})")
             report = grade_class(folder, options, jobs=jobs)
             scores = {r.student: r for r in report.results}
-            results += [(m, scores[m.slug].score, report.max_score) for m in group]
+            results += [(m, scores[m.slug].score, scores[m.slug].max_score) for m in group]
     return results
 
 
