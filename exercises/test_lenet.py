@@ -5,16 +5,18 @@ import torch.nn as nn
 
 from _kit.checks import expect, expect_close, expect_equal, expect_shape, student
 
-LENET_SHAPES = [(1, 6, 28, 28), (1, 6, 14, 14), (1, 16, 10, 10), (1, 16, 5, 5)]
+# What goes into and comes out of each convolution and the first linear layer. Pooling can be a
+# module or F.max_pool2d, so its results (6x14x14, 16x5x5) are read from what the next layer gets.
+LENET_SHAPES = [((1, 1, 32, 32), (1, 6, 28, 28)), ((1, 6, 14, 14), (1, 16, 10, 10)), ((1, 400), (1, 120))]
 
 
-def conv_outputs(net: nn.Module, x: torch.Tensor) -> list[tuple[int, ...]]:
-    """Shapes coming out of every conv and pooling layer that runs, in order."""
-    shapes: list[tuple[int, ...]] = []
+def conv_outputs(net: nn.Module, x: torch.Tensor) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """(input, output) shapes of the convolutions and the first linear layer that run, in order."""
+    shapes: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
     hooks = [
-        m.register_forward_hook(lambda _m, _i, out: shapes.append(tuple(out.shape)))
+        m.register_forward_hook(lambda _m, i, out: shapes.append((tuple(i[0].shape), tuple(out.shape))))
         for m in net.modules()
-        if isinstance(m, (nn.Conv2d, nn.MaxPool2d))
+        if isinstance(m, (nn.Conv2d, nn.Linear))
     ]
     try:
         net(x)
@@ -39,15 +41,16 @@ def test_net_output_shape():
 
 
 def test_net_intermediate_shapes():
-    """Net's conv and pool layers give 6x28x28, 6x14x14, 16x10x10, 16x5x5"""
+    """Net's layers give 6x28x28, then 6x14x14 into conv2, 16x10x10, then 16x5x5 = 400 into fc1"""
     net = student("lenet").Net()
-    got = conv_outputs(net, torch.randn(1, 1, 32, 32))
+    got = conv_outputs(net, torch.randn(1, 1, 32, 32))[:3]
     expect(
         got[:1] == LENET_SHAPES[:1],
-        f"the first conv layer gave {got[:1] or 'nothing'}, expected (1, 6, 28, 28)",
+        f"the first conv layer mapped {got[0] if got else 'nothing'}, expected (1, 1, 32, 32) -> (1, 6, 28, 28)",
         "a 5x5 kernel with padding=0 trims 2 pixels from each side: 32 -> 28",
     )
-    expect_equal(got, LENET_SHAPES, "the shapes after conv1, pool, conv2, pool")
+    expect_equal(got, LENET_SHAPES, "the (input, output) shapes of conv1, conv2 and fc1",
+                 "pool 2x2 halves 28 -> 14 and 10 -> 5, so fc1 gets 16 * 5 * 5 = 400 features")
 
 
 def test_net_any_batch_size():

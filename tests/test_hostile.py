@@ -81,6 +81,9 @@ def test_perfect_submission_beside_them_gets_full_marks(graded):
     ("kill_grader", "uses signals"),
     ("steal_solutions", "reaches for files outside its folder"),
     ("exit_at_import", "calls sys.exit"),
+    ("patch_builtins", "touches builtins"),
+    ("sys_modules", "touches sys.modules"),
+    ("signals", "uses signals"),
 ])
 def test_suspicious_submissions_are_flagged(graded, attack, flag):
     assert any(flag in f for f in graded[attack].flags), graded[attack].flags

@@ -8,7 +8,10 @@ import torch
 from grader.checks import expect, expect_close, expect_equal, expect_shape
 from grader.reference import solution
 
-NET_SHAPES = [(6, 28, 28), (6, 14, 14), (16, 10, 10), (16, 5, 5), (120,), (84,), (10,)]
+# Per-image (input, output) shapes of the conv and linear layers: pooling may be a module or F.max_pool2d,
+# so its 6x14x14 and 16x5x5 outputs are read from what the next layer receives.
+NET_SHAPES = [((1, 32, 32), (6, 28, 28)), ((6, 14, 14), (16, 10, 10)), ((400,), (120,)), ((120,), (84,)),
+              ((84,), (10,))]
 
 
 def random_weights(cls: str, seed: int) -> list[torch.Tensor]:
@@ -25,10 +28,10 @@ def reference_output(cls: str, weights: list[torch.Tensor], x: torch.Tensor) -> 
         return net(x)
 
 
-def feature_shapes(calls: list[dict]) -> list[tuple[int, ...]]:
-    """Per-sample output shapes of the layers with shape-changing work (conv, pool, linear)."""
-    kinds = ("Conv2d", "MaxPool2d", "Linear")
-    return [tuple(c["shape"][1:]) for c in calls if c["type"] in kinds and c["shape"]]
+def feature_shapes(calls: list[dict]) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
+    """Per-sample (input, output) shapes of the conv and linear layers that ran, in order."""
+    return [(tuple(c["in_shape"][1:]), tuple(c["shape"][1:])) for c in calls
+            if c["type"] in ("Conv2d", "Linear") and c["shape"] and c["in_shape"]]
 
 
 @pytest.mark.points(2)
@@ -60,9 +63,10 @@ def test_net_intermediate_shapes(submission):
     obs = submission.call("lenet.net_forward", cls="Net", x=torch.randn(7, 1, 32, 32), grad_out=torch.randn(7, 10))
     expect_all_used(obs, "Net")
     got = feature_shapes(obs["calls"])
-    expect(got[:1] == NET_SHAPES[:1], f"the first layer gave {got[:1]}, expected [(6, 28, 28)] per image: "
-           "a 5x5 kernel with padding=0 trims 2 pixels from each side")
-    expect_equal(got, NET_SHAPES, "the per-image shapes after each conv, pool and linear layer")
+    expect(got[:1] == NET_SHAPES[:1], f"the first convolution mapped {got[0] if got else 'nothing'}, expected "
+           "(1, 32, 32) -> (6, 28, 28) per image: a 5x5 kernel with padding=0 trims 2 pixels from each side")
+    expect_equal(got, NET_SHAPES, "the per-image (input, output) shapes of each conv and linear layer",
+                 "conv1 28x28, pool to 14x14, conv2 10x10, pool to 5x5, then 400 -> 120 -> 84 -> 10")
 
 
 @pytest.mark.points(3)

@@ -51,10 +51,12 @@ def trace(model: nn.Module, *inputs: Any) -> tuple[Any, list[dict[str, Any]]]:
     """Run `model` with hooks on every leaf; return its output and the leaves' calls in order."""
     calls: list[dict[str, Any]] = []
 
-    def hook(module: nn.Module, _inputs: Any, output: Any) -> None:
+    def hook(module: nn.Module, inputs: Any, output: Any) -> None:
+        first = inputs[0] if isinstance(inputs, tuple) and inputs else None
         calls.append(
             {
                 "type": type(module).__name__,
+                "in_shape": list(first.shape) if isinstance(first, torch.Tensor) else None,
                 "shape": list(output.shape) if isinstance(output, torch.Tensor) else None,
                 "params": sum(p.numel() for p in module.parameters(recurse=False)),
                 "config": layer_config(module),
