@@ -95,6 +95,9 @@ def bwrap_command(workdir: Path, uid: int) -> list[str]:
     for d in SYSTEM_DIRS:
         if Path(d).exists():
             cmd += ["--ro-bind", d, d]
+    # The empty /tmp comes first: binds made after it land inside it, so a kit or venv that lives
+    # under /tmp (a fresh clone, CI) stays visible instead of being hidden by the tmpfs.
+    cmd += ["--perms", "1777", "--size", str(256 << 20), "--tmpfs", "/tmp"]
     for d in python_dirs():
         cmd += _parents(d) + ["--ro-bind", str(d), str(d)]
     cmd += ["--perms", "0755", "--dir", str(KIT_MOUNT), "--perms", "0755", "--dir", str(KIT_MOUNT / "grader"),
@@ -104,7 +107,7 @@ def bwrap_command(workdir: Path, uid: int) -> list[str]:
     if DATA.exists():
         cmd += ["--ro-bind", str(DATA), str(KIT_MOUNT / "data")]
     cmd += ["--bind", str(workdir), str(SUBMISSION_MOUNT), "--proc", "/proc", "--dev", "/dev",
-            "--perms", "1777", "--size", str(256 << 20), "--tmpfs", "/tmp", "--chdir", str(SUBMISSION_MOUNT)]
+            "--chdir", str(SUBMISSION_MOUNT)]
     for dev in sorted(Path("/dev").glob("nvidia*")):
         cmd += ["--dev-bind", str(dev), str(dev)]
     cmd += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",

@@ -1,0 +1,70 @@
+"""What a sandboxed worker can see and do: only the kit parts probes need, its own folder and /tmp."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from grader import sandbox
+from grader.paths import HIDDEN, ROOT, SOLUTIONS
+
+PROBE = """
+import os, socket, sys
+from pathlib import Path
+checks = {
+    "solutions": Path(sys.argv[1]).exists(),
+    "hidden": Path(sys.argv[2]).exists() or Path("/kit/grader/hidden").exists(),
+    "probes": Path("/kit/grader/probes/__init__.py").exists(),
+    "data": Path("/kit/data/MNIST/raw").is_dir(),
+    "uid": os.getuid(),
+}
+try:
+    socket.create_connection(("127.0.0.1", 22), timeout=1)
+    checks["network"] = True
+except OSError:
+    checks["network"] = False
+for target in ("/sub/x", "/tmp/x", "/kit/grader/x", "/usr/x"):
+    try:
+        Path(target).write_text("x")
+        checks[target] = True
+    except OSError:
+        checks[target] = False
+print(checks)
+"""
+
+
+def run_inside(tmp_path: Path) -> dict:
+    workdir = tmp_path / "sub"
+    workdir.mkdir()
+    uid = sandbox.sandbox_uid(9)
+    sandbox.prepare_workdir(workdir, uid, sandbox.Isolation.BWRAP)
+    cmd = sandbox.bwrap_command(workdir, uid) + [sys.executable, "-c", PROBE, str(SOLUTIONS / "lenet.py"),
+                                                 str(HIDDEN / "test_lenet.py")]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60,
+                          env=sandbox.worker_environment(sandbox.Isolation.BWRAP, 1))
+    assert done.returncode == 0, done.stderr
+    return eval(done.stdout)  # noqa: S307 - our own probe's repr of plain values
+
+
+def test_worker_sees_only_what_probes_need(tmp_path, isolation):
+    seen = run_inside(tmp_path)
+    assert not seen["solutions"] and not seen["hidden"]
+    assert seen["probes"] and seen["data"]
+    assert seen["uid"] == sandbox.sandbox_uid(9)
+
+
+def test_worker_has_no_network_and_writes_only_its_folders(tmp_path, isolation):
+    seen = run_inside(tmp_path)
+    assert seen["network"] is False
+    assert seen["/sub/x"] and seen["/tmp/x"]
+    assert not seen["/kit/grader/x"] and not seen["/usr/x"]
+
+
+def test_tmpfs_comes_before_the_binds_so_kits_under_tmp_stay_visible():
+    cmd = sandbox.bwrap_command(Path("/tmp/some/sub"), sandbox.sandbox_uid(0))
+    tmpfs = cmd.index("/tmp", cmd.index("--tmpfs"))
+    venv = str(Path(sys.prefix).resolve())
+    binds = [i for i, arg in enumerate(cmd) if arg == venv]
+    assert binds and all(i > tmpfs for i in binds)
+    assert str(ROOT / "solutions") not in cmd
