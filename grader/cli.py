@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Optional
@@ -24,7 +25,7 @@ app = typer.Typer(help="Grade CNN exercise submissions, build releases and bundl
 app.add_typer(cli_nbgrader.app, name="nbgrader")
 app.add_typer(cli_gradescope.app, name="gradescope")
 console = Console(stderr=True)
-out = Console()
+out = Console() if sys.stdout.isatty() else Console(width=200)  # logs and pipes get the whole table
 
 EXIT_BAD_INPUT = 2
 EXIT_UNAVAILABLE = 3
