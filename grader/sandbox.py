@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from grader.paths import DATA, EXERCISES, ROOT
+from grader.paths import DATA, ROOT
 
 KIT_MOUNT = Path("/kit")
 SUBMISSION_MOUNT = Path("/sub")
