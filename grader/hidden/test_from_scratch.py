@@ -9,7 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.checks import expect, expect_close, expect_shape, expect_tensor
+from grader.checks import call, expect, expect_close, expect_shape, expect_tensor
+from grader.probes import SCALAR
 
 
 def randn(*shape: int, seed: int, scale: float = 1.0, shift: float = 0.0) -> torch.Tensor:
@@ -17,23 +18,6 @@ def randn(*shape: int, seed: int, scale: float = 1.0, shift: float = 0.0) -> tor
     return torch.randn(shape, generator=g) * scale + shift
 
 
-SCALAR = "__0d__"  # how the probes send 0-dim tensors (the channel cannot carry them as they are)
-
-
-def unwrap(value: Any) -> Any:
-    """Observations back from the channel, with 0-dim tensors restored."""
-    if isinstance(value, dict):
-        if set(value) == {SCALAR} and isinstance(value[SCALAR], torch.Tensor):
-            return value[SCALAR].reshape(())
-        return {k: unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap(v) for v in value]
-    return value
-
-
-def call(submission, probe: str, **args: Any) -> Any:
-    """submission.call, with the observations unwrapped."""
-    return unwrap(submission.call(probe, **args))
 
 
 def shape_str(x: torch.Tensor) -> str:

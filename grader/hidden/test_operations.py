@@ -4,13 +4,12 @@ compared with torch.nn.functional / real torch layers / the reference solution c
 from __future__ import annotations
 
 import random
-from typing import Any
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.checks import Mismatch, expect, expect_close, expect_equal, expect_shape, expect_tensor
+from grader.checks import Mismatch, call, expect, expect_close, expect_equal, expect_shape, expect_tensor
 from grader.probes import load_by_shape
 from grader.probes.operations import build_counted
 from grader.reference import solution
@@ -26,23 +25,6 @@ def rand(*shape: int, seed: int) -> torch.Tensor:
     return torch.rand(*shape, generator=g)
 
 
-SCALAR = "__0d__"  # how the probes send 0-dim tensors (the channel cannot carry them as they are)
-
-
-def unwrap(value: Any) -> Any:
-    """Observations back from the channel, with 0-dim tensors restored."""
-    if isinstance(value, dict):
-        if set(value) == {SCALAR} and isinstance(value[SCALAR], torch.Tensor):
-            return value[SCALAR].reshape(())
-        return {k: unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap(v) for v in value]
-    return value
-
-
-def call(submission, probe: str, **args: Any) -> Any:
-    """submission.call, with the observations unwrapped."""
-    return unwrap(submission.call(probe, **args))
 
 
 def shape_str(x: torch.Tensor) -> str:
