@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from _kit.report import Tally, explain, progress_lines
-
-
+from _kit.report import Tally, explain, picture_lines, progress_lines
 
 _TALLIES = pytest.StashKey[dict[str, Tally]]()
+_STARTED = pytest.StashKey[float]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """Remember each exercise's tally for the closing summary."""
     config.stash[_TALLIES] = {}
+    config.stash[_STARTED] = time.time()
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -46,7 +48,7 @@ def _tally(item: pytest.Item, passed: bool | None, not_started: bool = False, fa
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
     """Print the progress table and the next thing to do."""
-    lines = progress_lines(config.stash[_TALLIES])
+    lines = progress_lines(config.stash[_TALLIES]) + picture_lines(config.stash[_STARTED])
     if lines:
         terminalreporter.section("your progress", sep="=")
         for line in lines:

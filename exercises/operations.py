@@ -11,6 +11,7 @@ yourself, one small function each:
     skip          skip_concat
     linear        flatten, classifier_head, count_parameters
     dropout       dropout
+    pictures      save_conv1_grid (conv1's kernels and feature maps of one digit)
 
 The numbers to aim for (all from the seeds):
 
@@ -246,6 +247,31 @@ def dropout(p: float = 0.5) -> nn.Module:
     multiplies the others by 1 / (1 - p), so that the mean stays the same: with p = 0.5
     the survivors are doubled. In evaluation mode (module.eval()) it returns its input
     unchanged.
+    """
+    # YOUR CODE HERE
+    raise NotImplementedError("not started yet")
+
+
+# --- pictures -----------------------------------------------------------------------
+
+
+def save_conv1_grid(conv: nn.Conv2d, image: torch.Tensor, path) -> torch.Tensor:
+    """Save a picture of what a first convolution does to one image; return its feature maps.
+
+    - conv: a convolution with one input channel, e.g. lenet_conv1() (6 kernels of 5x5);
+    - image: one grey image of shape 1xHxW, e.g. an MNIST digit padded to 1x32x32;
+    - path: where to write the PNG image (a str or a pathlib.Path).
+
+    Draw a grid with one column per output channel i: on top the kernel conv.weight[i, 0]
+    (5x5), below it the feature map conv(image)[i] (28x28 for a 32x32 digit), both in grey
+    with a short title, so you can see which strokes each kernel picks out. Return the
+    feature maps as a tensor of shape C x H' x W' (6x28x28 for LeNet's conv1).
+
+    conv's weights require gradients, and .numpy() refuses such tensors: draw
+    conv.weight.detach() (even a slice taken under torch.no_grad() still requires them) and
+    compute the maps under torch.no_grad(). The checks run without a screen, so draw without pyplot's windows:
+    build a matplotlib.figure.Figure directly, or call matplotlib.use("Agg") before
+    importing matplotlib.pyplot (and plt.close(fig) after fig.savefig(path)).
     """
     # YOUR CODE HERE
     raise NotImplementedError("not started yet")

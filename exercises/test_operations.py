@@ -4,7 +4,16 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from _kit.checks import expect, expect_close, expect_equal, expect_shape, expect_tensor, student
+from _kit.checks import (
+    expect,
+    expect_close,
+    expect_equal,
+    expect_png,
+    expect_shape,
+    expect_tensor,
+    picture_path,
+    student,
+)
 
 
 def ops():
@@ -360,3 +369,35 @@ def test_dropout_eval():
     torch.manual_seed(12)
     x = torch.randn(5, 5)
     expect_close(drop(x), x, "dropout(0.5) after .eval(), on a 5x5 tensor", "nn.Dropout is the identity in eval mode")
+
+
+# --- pictures -----------------------------------------------------------------------
+
+
+def one_digit() -> torch.Tensor:
+    """The first test digit of the shipped MNIST, padded to 1x32x32 like LeNet's input."""
+    from torchvision import transforms
+
+    from _kit.datasets import mnist
+
+    return mnist(train=False, transform=transforms.Compose([transforms.Pad(2), transforms.ToTensor()]))[0][0]
+
+
+def test_save_conv1_grid():
+    """save_conv1_grid() draws conv1's kernels and one digit's feature maps, and returns the maps"""
+    torch.manual_seed(13)
+    conv = nn.Conv2d(1, 6, 5)
+    before = conv.weight.detach().clone()
+    digit = one_digit()
+    path = picture_path("conv1_grid.png")
+    path.unlink(missing_ok=True)
+    maps = ops().save_conv1_grid(conv, digit, path)
+    if isinstance(maps, torch.Tensor) and maps.dim() == 4 and maps.shape[0] == 1:
+        maps = maps[0]  # a batch of one is fine too
+    expect_png(path, "save_conv1_grid(conv, digit, path)", min_size=(300, 150))
+    with torch.no_grad():
+        expected = conv(digit.unsqueeze(0))[0]
+    expect_close(maps, expected, "the feature maps save_conv1_grid(conv, digit, path) returned",
+                 "return conv(image.unsqueeze(0))[0], of shape C x H' x W'")
+    expect(torch.equal(conv.weight.detach(), before), "save_conv1_grid() changed conv's weights",
+           "only read conv.weight; compute under torch.no_grad()")

@@ -8,7 +8,7 @@ import torch
 import torch.nn as nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from _kit.checks import expect, expect_equal, student
+from _kit.checks import expect, expect_equal, expect_png, picture_path, student
 
 PRINTED = re.compile(r"\[\s*(\d+)\s*,\s*(\d+)\s*\]\s*loss:\s*(-?\d+(?:\.\d+)?)")
 
@@ -246,14 +246,11 @@ def test_per_class_accuracy_eval_mode_no_grad():
            "wrap the loop in `with torch.no_grad():`")
 
 
-def test_save_training_curves(tmp_path):
+def test_save_training_curves():
     """save_training_curves() writes PNG images, with and without accuracies"""
     m = student("training")
-    for name, accuracies in (("loss.png", None), ("both.png", [50.0, 80.0, 90.0])):
-        path = tmp_path / name
+    for name, accuracies in (("training_loss.png", None), ("training_curves.png", [50.0, 80.0, 90.0])):
+        path = picture_path(name)
+        path.unlink(missing_ok=True)
         m.save_training_curves([2.3, 1.5, 0.9, 0.6, 0.4], accuracies, path)
-        expect(path.exists(), f"save_training_curves(history, {accuracies!r}, path) wrote no file at path",
-               "fig.savefig(path)")
-        expect(path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n",
-               f"save_training_curves(history, {accuracies!r}, path) wrote a file that is not a PNG image",
-               "fig.savefig(path, format='png')")
+        expect_png(path, f"save_training_curves(history, {accuracies!r}, path)")

@@ -114,3 +114,29 @@ def expect_close(
 def expect_equal(value: Any, expected: Any, what: str, hint: str | None = None) -> None:
     """Fail unless `value == expected` (plain Python values)."""
     expect(value == expected, f"{what} gave {value!r}, expected {expected!r}", hint)
+
+
+PICTURES_DIR = EXERCISES_DIR / "pictures"
+
+
+def picture_path(name: str) -> Path:
+    """Where a check saves a picture for the student to open: exercises/pictures/<name>."""
+    PICTURES_DIR.mkdir(exist_ok=True)
+    return PICTURES_DIR / name
+
+
+def expect_png(path: Path, what: str, min_size: tuple[int, int] = (200, 150)) -> None:
+    """Fail unless `what` wrote a PNG image at `path`, at least `min_size` pixels, not blank."""
+    from PIL import Image
+
+    expect(path.exists(), f"{what} wrote no file at path", "finish with fig.savefig(path)")
+    expect(path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{what} wrote a file that is not a PNG image",
+           "fig.savefig(path, format='png')")
+    with Image.open(path) as image:
+        width, height = image.size
+        grey = image.convert("L")
+        ink = sum(grey.histogram()[:200]) / (width * height)
+    expect(width >= min_size[0] and height >= min_size[1],
+           f"{what} wrote a {width}x{height} image, expected at least {min_size[0]}x{min_size[1]}",
+           "a figsize of a few inches at the default 100 dpi is plenty")
+    expect(ink > 0.005, f"{what} wrote an (almost) blank image", "draw on the axes before saving the figure")

@@ -7,7 +7,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _kit.checks import EXERCISES_DIR, CheckFailed, StudentModuleError
+from _kit.checks import EXERCISES_DIR, PICTURES_DIR, CheckFailed, StudentModuleError
 
 REGISTRY = EXERCISES_DIR / "registry.toml"
 NOT_STARTED = "not started yet"
@@ -108,3 +108,9 @@ def progress_lines(tallies: dict[str, Tally]) -> list[str]:
         lines.append(f"  Hint: {upcoming.hints[0]}")
     lines.append(f"  Run just this one: pytest exercises/{upcoming.test_file}")
     return lines
+
+
+def picture_lines(since: float) -> list[str]:
+    """The pictures the checks saved during this run (modified after `since`), to open."""
+    saved = sorted(p for p in PICTURES_DIR.glob("*.png") if p.stat().st_mtime >= since) if PICTURES_DIR.is_dir() else []
+    return [f"Pictures from your code (open them): {', '.join(f'exercises/pictures/{p.name}' for p in saved)}"] if saved else []

@@ -554,3 +554,42 @@ def test_dropout_eval(submission):
         expect_close(obs["outs"][2], x4, f"dropout({p}) after .eval(), on a (7, 3, 5, 4) tensor", atol=0, rtol=0)
         for k in (0, 3):
             check_dropped(obs["outs"][k], x, p, f"dropout({p}) in training mode" + (" (after eval)" if k else ""), 0.05)
+
+
+# --- pictures -----------------------------------------------------------------------
+
+
+def a_digit(index: int) -> torch.Tensor:
+    """A shipped MNIST training digit (one the visible check does not use), padded to 1x32x32."""
+    import torchvision
+
+    from grader.paths import DATA
+
+    image, _ = torchvision.datasets.MNIST(str(DATA), train=True, download=False)[index]
+    return F.pad(torch.tensor(list(image.getdata()), dtype=torch.float32).reshape(1, 28, 28) / 255, (2, 2, 2, 2))
+
+
+@pytest.mark.points(2)
+def test_save_conv1_grid(submission):
+    """save_conv1_grid draws a non-blank PNG and returns conv(image)'s maps, for LeNet's conv1 and another conv"""
+    cases = [("LeNet's conv1 (6 kernels of 5x5) on a 1x32x32 digit", randn(6, 1, 5, 5, seed=1700, scale=0.2),
+              randn(6, seed=1701, scale=0.1), a_digit(1234)),
+             ("a conv of 3 kernels of 3x3 on a 1x20x24 image", randn(3, 1, 3, 3, seed=1702, scale=0.3),
+              randn(3, seed=1703, scale=0.1), rand(1, 20, 24, seed=1704))]
+    for what, weight, bias, image in cases:
+        obs = call(submission, "operations.conv1_grid", weight=weight, bias=bias, image=image)
+        picture = obs["picture"]
+        expect(picture["exists"], f"save_conv1_grid() for {what} wrote no file at path: finish with fig.savefig(path)")
+        expect(picture["png"], f"save_conv1_grid() for {what} wrote a file that is not a PNG image")
+        width, height = picture["size"]
+        expect(width >= 300 and height >= 150 and picture["ink"] > 0.005,
+               f"save_conv1_grid() for {what} wrote a {width}x{height} image with {picture['ink']:.1%} ink: "
+               "draw the kernels and the feature maps")
+        expected = F.conv2d(image.unsqueeze(0), weight, bias)[0]
+        maps = obs["maps"]
+        if isinstance(maps, torch.Tensor) and maps.dim() == 4 and maps.shape[0] == 1:
+            maps = maps[0]
+        expect_close(maps, expected, f"the feature maps save_conv1_grid() returned for {what}",
+                     hint="return conv(image.unsqueeze(0))[0], of shape C x H' x W'")
+        expect(obs["weight_kept"] and obs["trainable"], f"save_conv1_grid() changed the convolution it drew ({what}): "
+               "only read conv.weight.detach()")

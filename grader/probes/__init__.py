@@ -57,6 +57,22 @@ def observe(value: Any) -> Any:
     return f"<{type(value).__name__}>"
 
 
+def picture_facts(path: Any) -> dict[str, Any]:
+    """What a student's saved picture looks like: whether it is a PNG, its size, its share of ink."""
+    from pathlib import Path
+
+    from PIL import Image
+
+    path = Path(path)
+    if not path.exists():
+        return {"exists": False}
+    png = path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    with Image.open(path) as image:
+        width, height = image.size
+        dark = sum(image.convert("L").histogram()[:200])
+    return {"exists": True, "png": png, "size": [width, height], "ink": dark / max(width * height, 1)}
+
+
 class ProbeError(Exception):
     """The student's code does not fit what the probe needs (reported as an observation)."""
 

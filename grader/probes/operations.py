@@ -7,12 +7,13 @@ grader/hidden/test_operations.py.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn as nn
 
-from grader.probes import SCALAR, ProbeError, layer_config, leaves, observe, probe
+from grader.probes import SCALAR, ProbeError, layer_config, leaves, observe, picture_facts, probe
 
 def type_name(value: Any) -> str:
     return type(value).__name__
@@ -220,3 +221,17 @@ def batch_norm(sub: Any, channels: int, inputs: list[torch.Tensor], modes: list[
             outs.append(observe(module(x.clone())))
     obs["outs"] = outs
     return obs
+
+
+@probe
+def conv1_grid(sub: Any, weight: torch.Tensor, bias: torch.Tensor, image: torch.Tensor) -> dict[str, Any]:
+    """Call save_conv1_grid on a convolution holding `weight` and `bias`; report the maps and the picture."""
+    conv = nn.Conv2d(1, weight.shape[0], tuple(weight.shape[2:]))
+    with torch.no_grad():
+        conv.weight.copy_(weight)
+        conv.bias.copy_(bias)
+    path = Path("/tmp") / f"conv1-grid-{weight.shape[0]}.png"
+    path.unlink(missing_ok=True)
+    maps = sub.module("operations").save_conv1_grid(conv, image.clone(), path)
+    return {"maps": observe(maps), "picture": picture_facts(path),
+            "weight_kept": bool(torch.equal(conv.weight.detach(), weight)), "trainable": conv.weight.requires_grad}
