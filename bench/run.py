@@ -42,17 +42,19 @@ def timed(cmd: list[str], **kwargs) -> float:
     return time.monotonic() - started
 
 
-def student_loop(repeats: int = 3) -> dict[str, float]:
-    """(a) pytest exercises/ on the solutions vs python -c 'import torch' (medians)."""
+def student_loop(repeats: int = 5) -> dict[str, float]:
+    """(a) pytest exercises/ on the solutions vs python -c 'import torch': medians of runs taken
+    in turn, so that both see the same machine load."""
+    suite, torch = [], []
     with tempfile.TemporaryDirectory() as tmp:
         kit = Path(tmp)
-        shutil.copytree(EXERCISES, kit / "exercises", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(EXERCISES, kit / "exercises", ignore=shutil.ignore_patterns("__pycache__", "pictures"))
         for module in registry.student_modules():
             shutil.copy(SOLUTIONS / module, kit / "exercises" / module)
         env = {**os.environ, "CNN_KIT_DATA": str(ROOT / "data")}
-        suite = [timed([sys.executable, "-m", "pytest", "exercises", "-q", "-p", "no:cacheprovider"], cwd=kit, env=env)
-                 for _ in range(repeats)]
-    torch = [timed([sys.executable, "-c", "import torch"]) for _ in range(repeats)]
+        for _ in range(repeats):
+            suite.append(timed([sys.executable, "-m", "pytest", "exercises", "-q", "-p", "no:cacheprovider"], cwd=kit, env=env))
+            torch.append(timed([sys.executable, "-c", "import torch"]))
     return {"visible_suite_s": statistics.median(suite), "import_torch_s": statistics.median(torch),
             "ratio": statistics.median(suite) / statistics.median(torch)}
 

@@ -262,14 +262,16 @@ def save_conv1_grid(conv: nn.Conv2d, image: torch.Tensor, path) -> torch.Tensor:
     - image: one grey image of shape 1xHxW, e.g. an MNIST digit padded to 1x32x32;
     - path: where to write the PNG image (a str or a pathlib.Path).
 
-    Draw a grid with one column per output channel i: on top the kernel conv.weight[i, 0]
-    (5x5), below it the feature map conv(image)[i] (28x28 for a 32x32 digit), both in grey
-    with a short title, so you can see which strokes each kernel picks out. Return the
-    feature maps as a tensor of shape C x H' x W' (6x28x28 for LeNet's conv1).
+    Draw two rows in grey, each with a title: on top the C kernels conv.weight[i, 0] (5x5),
+    below them the C feature maps conv(image)[i] (28x28 for a 32x32 digit), in the same
+    order, so you can see which strokes each kernel picks out. torchvision.utils.make_grid
+    (seed 003's image grids) lays out a row of pictures as one image, and imshow draws it;
+    one subplot per picture works too. Return the feature maps as a tensor of shape
+    C x H' x W' (6x28x28 for LeNet's conv1).
 
     conv's weights require gradients, and .numpy() refuses such tensors: draw
-    conv.weight.detach() (even a slice taken under torch.no_grad() still requires them) and
-    compute the maps under torch.no_grad(). The checks run without a screen, so draw without pyplot's windows:
+    conv.weight.detach() (even a slice of it taken under torch.no_grad() still requires
+    them) and compute the maps under torch.no_grad(). The checks run without a screen, so draw without pyplot's windows:
     build a matplotlib.figure.Figure directly, or call matplotlib.use("Agg") before
     importing matplotlib.pyplot (and plt.close(fig) after fig.savefig(path)).
     """

@@ -283,33 +283,33 @@ def save_conv1_grid(conv: nn.Conv2d, image: torch.Tensor, path) -> torch.Tensor:
     - image: one grey image of shape 1xHxW, e.g. an MNIST digit padded to 1x32x32;
     - path: where to write the PNG image (a str or a pathlib.Path).
 
-    Draw a grid with one column per output channel i: on top the kernel conv.weight[i, 0]
-    (5x5), below it the feature map conv(image)[i] (28x28 for a 32x32 digit), both in grey
-    with a short title, so you can see which strokes each kernel picks out. Return the
-    feature maps as a tensor of shape C x H' x W' (6x28x28 for LeNet's conv1).
+    Draw two rows in grey, each with a title: on top the C kernels conv.weight[i, 0] (5x5),
+    below them the C feature maps conv(image)[i] (28x28 for a 32x32 digit), in the same
+    order, so you can see which strokes each kernel picks out. torchvision.utils.make_grid
+    (seed 003's image grids) lays out a row of pictures as one image, and imshow draws it;
+    one subplot per picture works too. Return the feature maps as a tensor of shape
+    C x H' x W' (6x28x28 for LeNet's conv1).
 
     conv's weights require gradients, and .numpy() refuses such tensors: draw
-    conv.weight.detach() (even a slice taken under torch.no_grad() still requires them) and
-    compute the maps under torch.no_grad(). The checks run without a screen, so draw without pyplot's windows:
+    conv.weight.detach() (even a slice of it taken under torch.no_grad() still requires
+    them) and compute the maps under torch.no_grad(). The checks run without a screen, so draw without pyplot's windows:
     build a matplotlib.figure.Figure directly, or call matplotlib.use("Agg") before
     importing matplotlib.pyplot (and plt.close(fig) after fig.savefig(path)).
     """
     ### BEGIN SOLUTION
     from matplotlib.figure import Figure
+    from torchvision.utils import make_grid
 
     with torch.no_grad():
         maps = conv(image.unsqueeze(0))[0]
-    kernels = conv.weight.detach()[:, 0]
-    channels = maps.shape[0]
-    fig = Figure(figsize=(1.6 * channels, 3.6))
-    axes = fig.subplots(2, channels, squeeze=False)
-    for i in range(channels):
-        for row, (picture, title) in enumerate(((kernels[i], f"kernel {i}"), (maps[i], f"map {i}"))):
-            axes[row, i].imshow(picture.cpu().numpy(), cmap="gray")
-            axes[row, i].set_title(title, fontsize=9)
-            axes[row, i].set_xticks([])
-            axes[row, i].set_yticks([])
-    fig.tight_layout()
+    kernels = conv.weight.detach().cpu()
+    fig = Figure(figsize=(8, 3.2))
+    rows = fig.subplots(2, 1)
+    for axes, pictures, title in ((rows[0], kernels, "conv1 kernels"), (rows[1], maps.cpu().unsqueeze(1), "feature maps")):
+        grid = make_grid(pictures, nrow=len(pictures), padding=1, normalize=True, scale_each=True, pad_value=1)
+        axes.imshow(grid[0].numpy(), cmap="gray")
+        axes.set_title(title)
+        axes.set_axis_off()
     fig.savefig(path, format="png")
     return maps
     ### END SOLUTION
