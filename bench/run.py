@@ -75,10 +75,12 @@ def mixed_class(folder: Path, size: int) -> dict[str, str]:
 
 
 class PeakMemory:
-    """Samples the summed RSS of a process tree (the grader and everything it starts)."""
+    """Samples the memory of a process tree (the grader and everything it starts), summed two ways:
+    PSS, which splits shared pages (torch's libraries) among the processes that map them, so the
+    sum is the physical memory the run holds; and RSS, which counts them once per process."""
 
     def __init__(self, pid: int) -> None:
-        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self.pid, self.peak_pss, self.peak_rss, self._stop = pid, 0, 0, threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> "PeakMemory":
@@ -107,22 +109,22 @@ class PeakMemory:
 
     def _run(self) -> None:
         while not self._stop.wait(0.25):
-            total = 0
+            pss = rss = 0
             for pid in self._tree():
                 try:
-                    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                        if line.startswith("VmRSS:"):
-                            total += int(line.split()[1]) * 1024
+                    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+                        if line.startswith(("Pss:", "Rss:")):
+                            kib = int(line.split()[1]) * 1024
+                            pss, rss = (pss + kib, rss) if line.startswith("Pss:") else (pss, rss + kib)
                 except OSError:
                     pass
-            self.peak = max(self.peak, total)
+            self.peak_pss, self.peak_rss = max(self.peak_pss, pss), max(self.peak_rss, rss)
 
 
-def grading(size: int, jobs: int = 2) -> dict[str, float]:
-    """(b, d) grader score on a mixed class: seconds per submission and peak memory."""
+def grading(klass: Path, jobs: int = 2) -> dict[str, float]:
+    """(b, d) grader score on the class: seconds per submission and peak memory."""
+    size = len(list(klass.iterdir()))
     with tempfile.TemporaryDirectory() as tmp:
-        klass = Path(tmp) / "class"
-        mixed_class(klass, size)
         started = time.monotonic()
         proc = subprocess.Popen([str(BIN / "grader"), "score", str(klass), "--jobs", str(jobs), "--no-cache",
                                  "--json", str(Path(tmp) / "g.json")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -131,28 +133,31 @@ def grading(size: int, jobs: int = 2) -> dict[str, float]:
         wall = time.monotonic() - started
         data = json.loads((Path(tmp) / "g.json").read_text())
     return {"submissions": size, "jobs": jobs, "wall_s": wall, "per_submission_s": wall / size,
-            "peak_memory_gb": memory.peak / 2**30, "scores": sorted({s["score"] for s in data["submissions"]})}
+            "peak_memory_gb": memory.peak_pss / 2**30, "peak_rss_sum_gb": memory.peak_rss / 2**30,
+            "scores": sorted({s["score"] for s in data["submissions"]})}
 
 
-def floor() -> dict[str, float]:
-    """(c, e) the hidden suite on the solutions in one warm process (second of two runs)."""
-    code = (
-        "import json, sys\n"
-        "sys.path.insert(0, 'exercises')\n"
-        "import torch\n"
-        "torch.set_num_threads(1)\n"
-        "from grader.notebook import LocalSubmission\n"
-        "from grader.paths import HIDDEN, SOLUTIONS\n"
-        "from grader.runner import run_suite\n"
-        "submission = LocalSubmission({}, folder=SOLUTIONS)\n"
-        "run_suite(submission, HIDDEN)\n"
-        "records, _ = run_suite(submission, HIDDEN)\n"
-        "print(json.dumps({f'{r.exercise}::{r.name}': r.duration for r in records}))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
+FLOOR = """\
+import json, sys
+import torch
+torch.set_num_threads(1)
+from grader.notebook import LocalSubmission
+from grader.paths import HIDDEN
+from grader.runner import run_suite
+submission = LocalSubmission({}, folder=sys.argv[1])
+run_suite(submission, HIDDEN)
+records, _ = run_suite(submission, HIDDEN)
+print(json.dumps({f"{r.exercise}::{r.name}": r.duration for r in records}))
+"""
+
+
+def floor(submission: Path) -> dict[str, float]:
+    """(c, e) the hidden suite's own test time on one submission, in one warm process (the
+    second of two runs: modules imported, data loaded)."""
+    out = subprocess.run([sys.executable, "-c", FLOOR, str(submission)], check=True, capture_output=True,
+                         text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": f"{submission}{os.pathsep}{EXERCISES}"})
     times = json.loads(out.stdout.strip().splitlines()[-1])
-    return {"floor_s": sum(times.values()),
-            "training_check_cpu_s": sum(v for k, v in times.items() if "mnist" in k)}
+    return {"floor_s": sum(times.values()), "training_check_cpu_s": sum(v for k, v in times.items() if "mnist" in k)}
 
 
 def main() -> None:
@@ -162,10 +167,16 @@ def main() -> None:
     args = parser.parse_args()
     results: dict[str, object] = {"date": time.strftime("%Y-%m-%d %H:%M"), "cores": os.cpu_count()}
     results["student_loop"] = student_loop()
-    results["floor"] = floor()
-    results["grading"] = grading(args.class_size)
+    with tempfile.TemporaryDirectory() as tmp:
+        klass = Path(tmp) / "class"
+        kinds = mixed_class(klass, args.class_size)
+        floors = {kind: floor(klass / next(s for s, k in kinds.items() if k == kind)) for kind in ("full", "partial", "stub")}
+        results["floor"] = {**floors["full"], "by_kind_s": {k: f["floor_s"] for k, f in floors.items()}}
+        results["grading"] = grading(klass)
     g, f = results["grading"], results["floor"]
     g["overhead_ratio"] = g["wall_s"] * g["jobs"] / (g["submissions"] * f["floor_s"])
+    class_floor = sum(f["by_kind_s"][kind] for kind in kinds.values())
+    g["overhead_ratio_vs_class_floor"] = g["wall_s"] * g["jobs"] / class_floor
     if not args.skip_nbgrader:
         from bench.nbgrader_autograde import autograde_per_submission
 
@@ -176,8 +187,11 @@ def main() -> None:
     rows = [
         ("(a) pytest exercises/ on the solutions", f"{s['visible_suite_s']:.1f} s", f"{s['ratio']:.2f} x import torch ({s['import_torch_s']:.1f} s)"),
         ("(b) grader score --jobs 2, per submission", f"{g['per_submission_s']:.1f} s", f"{g['submissions']} mixed submissions, {g['wall_s']:.0f} s wall"),
-        ("(c) floor: hidden suite, warm, solutions", f"{f['floor_s']:.1f} s", f"overhead ratio {g['overhead_ratio']:.2f}"),
-        ("(d) peak memory of the grading run", f"{g['peak_memory_gb']:.2f} GB", "all processes together"),
+        ("(c) floor: hidden suite, warm, solutions", f"{f['floor_s']:.1f} s",
+         f"overhead ratio {g['overhead_ratio']:.2f} (against each submission's own floor: "
+         f"{g['overhead_ratio_vs_class_floor']:.2f}; floors {', '.join(f'{k} {v:.1f} s' for k, v in f['by_kind_s'].items())})"),
+        ("(d) peak memory of the grading run", f"{g['peak_memory_gb']:.2f} GB",
+         f"PSS of all its processes (RSS summed: {g['peak_rss_sum_gb']:.2f} GB)"),
         ("(e) MNIST training check, CPU", f"{f['training_check_cpu_s']:.1f} s", ""),
     ]
     if "nbgrader" in results:

@@ -15,6 +15,7 @@ from grader.results import SubmissionResult
 SUITE_FILES = (
     "grader/protocol.py", "grader/worker.py", "grader/checks.py", "grader/plugin.py", "grader/runner.py",
     "grader/client.py", "grader/sandbox.py", "grader/reference.py", "grader/flags.py", "grader/results.py",
+    "grader/zygote.py", "grader/fork_server.py", "grader/options.py",
 )
 
 

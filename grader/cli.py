@@ -16,7 +16,7 @@ from rich.table import Table
 from grader import discovery, example_class, registry, release, sandbox, selfcheck, stubs
 from grader.cache import ResultCache
 from grader.engine import ClassReport, grade_class
-from grader.runner import GradeOptions
+from grader.options import GradeOptions
 from grader.writers import csv_out, gradescope, html_report, json_out
 from grader import cli_gradescope, cli_nbgrader
 

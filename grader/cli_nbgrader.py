@@ -7,12 +7,14 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
-from grader import nbgrader_export, nbgrader_grade
-from grader.engine import ClassReport
+if TYPE_CHECKING:  # nbformat and nbgrader take seconds to import: only the commands that need them do
+    from grader import nbgrader_grade
+    from grader.engine import ClassReport
 
 app = typer.Typer(help="nbgrader courses: export the exercises as an assignment.", no_args_is_help=True)
 console = Console(stderr=True)
@@ -27,6 +29,8 @@ def export_command(
     course_id: str = typer.Option("cnn-kit", "--course-id", help="CourseDirectory.course_id, if the config lacks one."),
 ) -> None:
     """Write one notebook per exercise (solutions, autograder cells with hidden tests) into source/NAME/."""
+    from grader import nbgrader_export
+
     try:
         result = nbgrader_export.export(course, assignment, tuple(exercise), course_id)
     except (nbgrader_export.ExportError, OSError) as exc:
@@ -43,6 +47,8 @@ def export_command(
 
 def prepare_for_score(course: Path, assignment: str | None) -> nbgrader_grade.PreparedClass:
     """`grader score --nbgrader`: the course's submissions as a class folder (or a one-line error)."""
+    from grader import nbgrader_grade
+
     if not assignment:
         console.print("[bold red]error:[/] --nbgrader needs --assignment NAME", highlight=False)
         raise typer.Exit(2)
@@ -60,6 +66,8 @@ def prepare_for_score(course: Path, assignment: str | None) -> nbgrader_grade.Pr
 
 def finish_score(report: ClassReport, prepared: nbgrader_grade.PreparedClass) -> None:
     """Add the notebooks' notes to the results and write the scores into nbgrader's gradebook."""
+    from grader import nbgrader_grade
+
     nbgrader_grade.annotate(report, prepared)
     shutil.rmtree(prepared.folder, ignore_errors=True)
     for student in sorted(prepared.notes):

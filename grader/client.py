@@ -1,7 +1,8 @@
 """The trusted side of the channel: start a submission's worker, send probe requests, read replies.
 
-Every call has a deadline. A worker that crashes, exits, hangs or garbles the channel is
-killed with its whole sandbox and restarted for the next call, up to a limit, so tests
+A worker is a fork of the slot's zygote (grader.fork_server). Every call has a deadline. A
+worker that crashes, exits, hangs or garbles the channel is killed with everything it
+started and a fresh one is forked for the next call, up to a limit, so tests
 that ran before still count and one bad probe does not sink the rest. The exercise whose
 probe failed that way is not probed again: its remaining checks fail at once instead of
 each paying the same timeout, and the other exercises go on.
@@ -9,16 +10,14 @@ each paying the same timeout, and the other exercises go on.
 
 from __future__ import annotations
 
-import os
 import select
 import signal
-import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader import protocol, sandbox
+from grader import fork_server, protocol, sandbox
 
 
 class StudentError(Exception):
@@ -56,6 +55,7 @@ class Worker:
     """One submission's sandboxed worker process, restarted on failure."""
 
     OUTPUT_LIMIT = 64 << 10  # what of the student's output is kept for the report
+    GRACE = 2.0  # seconds a worker gets to end by itself once its channel is closed
 
     def __init__(
         self,
@@ -78,7 +78,8 @@ class Worker:
         self.call_timeout = call_timeout
         self.stats = WorkerStats()
         self.output_path = workdir.parent / f"{workdir.name}.output"
-        self._proc: subprocess.Popen[bytes] | None = None
+        self._server: fork_server.ForkServer | None = None
+        self._status: int | None = None  # how the last worker ended, once known
         self._requests: Any = None
         self._replies: Any = None
         self._next_id = 0
@@ -86,37 +87,23 @@ class Worker:
 
     # -- lifecycle -------------------------------------------------------
     def start(self) -> None:
-        """Start a fresh worker (killing any previous one)."""
+        """Start a fresh worker (ending any previous one): a fork of the slot's zygote."""
         self.stop()
+        self._status = None
         if self.stats.starts > self.max_restarts:
             raise WorkerFailed("the submission kept crashing; remaining checks were not run")
-        sandbox.prepare_workdir(self.workdir, self.uid, self.isolation)
-        req_r, req_w = os.pipe()
-        rep_r, rep_w = os.pipe()
-        output = open(self.output_path, "ab")
+        server = fork_server.for_slot(self.isolation, self.uid, self.limits, self.threads)
         try:
-            self._proc = subprocess.Popen(
-                sandbox.worker_command(self.isolation, self.workdir, self.uid) + [str(req_r), str(rep_w)],
-                stdin=subprocess.DEVNULL,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                env=sandbox.worker_environment(self.isolation, self.threads),
-                cwd=self.workdir,
-                pass_fds=(req_r, rep_w),
-                start_new_session=True,
-                preexec_fn=lambda: sandbox.apply_limits(self.limits),
-            )
-        finally:
-            output.close()
-            os.close(req_r)
-            os.close(rep_w)
-        self._requests = os.fdopen(req_w, "wb")
-        self._replies = os.fdopen(rep_r, "rb", buffering=0)
+            if not server.alive():
+                server.start()
+            self._requests, self._replies = server.fork(self.workdir, self.output_path)
+        except fork_server.ForkServerFailed as exc:
+            raise WorkerFailed(str(exc)) from None
+        self._server = server
         self.stats.starts += 1
 
     def stop(self) -> None:
-        """Kill the worker and everything it started."""
-        proc, self._proc = self._proc, None
+        """End the worker: the zygote kills it and everything it started, then sweeps the sandbox."""
         for stream in (self._requests, self._replies):
             if stream is not None:
                 try:
@@ -124,13 +111,15 @@ class Worker:
                 except OSError:
                     pass
         self._requests = self._replies = None
-        if proc is None:
-            return
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        proc.wait()
+        server, self._server = self._server, None
+        if server is not None:
+            try:  # with its channel closed, a worker ends by itself (flushing its output) ...
+                status = server.exited(self.GRACE)
+            except fork_server.ForkServerFailed:
+                status = None
+            killed = server.end_worker()  # ... and whatever is left is killed and swept
+            if self._status is None:
+                self._status = status if status is not None else killed
         self.stats.output_bytes = self.output_path.stat().st_size if self.output_path.exists() else 0
 
     def output(self) -> str:
@@ -151,7 +140,7 @@ class Worker:
         if exercise in self._broken:
             raise WorkerFailed(f"not run: an earlier check of this exercise failed ({self._broken[exercise]})",
                                timed_out=self._broken[exercise].startswith("a check took"))
-        if self._proc is None or self._proc.poll() is not None:
+        if self._server is None:
             self.start()
         if self.deadline is not None:
             remaining = self.deadline - time.monotonic()
@@ -192,12 +181,24 @@ class Worker:
                     return protocol.read_message(self._replies)
                 except protocol.ChannelClosed:
                     raise WorkerFailed(self._death_reason(None)) from None
-            if self._proc is not None and self._proc.poll() is not None:
-                raise WorkerFailed(self._death_reason(None))
+            if self._server is not None and self._server.alive():
+                try:
+                    status = self._server.exited(0)
+                except fork_server.ForkServerFailed as exc:
+                    raise WorkerFailed(str(exc)) from None
+                if status is not None:  # it ended while a daemon it started holds the channel open
+                    self._status = status
+                    raise WorkerFailed(self._death_reason(None))
+            else:
+                raise WorkerFailed("the submission's sandbox stopped")
 
     def _death_reason(self, exc: BaseException | None) -> str:
-        proc = self._proc
-        code = proc.wait(timeout=5) if proc is not None else None
+        if self._status is None and self._server is not None:
+            try:
+                self._status = self._server.exited(5.0)
+            except fork_server.ForkServerFailed:
+                pass
+        code = self._status
         if code is not None and code < 0:
             return f"the submission's process was killed by signal {signal.Signals(-code).name} (memory or CPU limit?)"
         if code is not None:

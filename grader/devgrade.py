@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 
 from grader import registry, sandbox
-from grader.runner import GradeOptions, grade
+from grader.options import GradeOptions
+from grader.runner import grade
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from typing import Callable
 from grader import discovery, registry
 from grader.cache import ResultCache, submission_key
 from grader.results import Status, SubmissionResult
-from grader.runner import GradeOptions, grade
+from grader.options import GradeOptions
 
 Progress = Callable[[SubmissionResult, bool], None]
 
@@ -62,6 +62,8 @@ def _init_worker(slots: "multiprocessing.Queue[int]") -> None:
 
 
 def _grade_job(job: Job, options: GradeOptions) -> SubmissionResult:
+    from grader.runner import grade  # torch and pytest: imported by the grading processes only
+
     try:
         result = grade(job.student, job.sources, options, slot=_SLOT)
     except Exception as exc:  # a fault of the grader, not the student: say so, keep going
@@ -94,7 +96,8 @@ def grade_class(
             pending.append(job)
     cached = len(results)
     if pending:
-        context = multiprocessing.get_context("spawn")
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["grader.runner", "torchvision"])  # imported once, shared copy-on-write
         slots = context.Queue()
         workers = max(1, min(jobs, len(pending)))
         for slot in range(workers):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from grader import atomic, discovery, registry, sandbox
 from grader.paths import ROOT
-from grader.runner import GradeOptions, grade
+from grader.options import GradeOptions
 from grader.writers import gradescope
 
 PARTS = ("grader", "solutions", "exercises", "data", "pyproject.toml", "README.md")
@@ -82,6 +82,8 @@ def run(root: Path, isolation: str = "auto") -> dict:
         document = {"score": 0.0, "execution_time": max(1, round(time.monotonic() - started)), "tests": [],
                     "output": problem, "visibility": "visible"}
     else:
+        from grader.runner import grade  # torch: only when there is something to grade
+
         document = gradescope.results_json(grade("submission", sources, GradeOptions(isolation=level)))
     atomic.write_text(root / "results" / "results.json", json.dumps(document, indent=2) + "\n")
     return document

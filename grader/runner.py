@@ -9,29 +9,14 @@ import io
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
 from grader import flags, plugin, registry, sandbox
 from grader.client import Worker
-from grader.paths import HIDDEN
+from grader.options import GradeOptions
 from grader.results import Outcome, Status, SubmissionResult
-
-
-@dataclass(frozen=True)
-class GradeOptions:
-    """How to grade: isolation, time budgets and limits."""
-
-    isolation: sandbox.Isolation = sandbox.Isolation.BWRAP
-    timeout: float = 900.0  # seconds for one whole submission
-    call_timeout: float = 60.0  # seconds for one probe call, unless a test asks for longer
-    limits: sandbox.Limits = field(default_factory=sandbox.Limits)
-    threads: int = 1
-    hidden: Path = HIDDEN
-    exercises: tuple[str, ...] = ()  # only these exercises' hidden tests (all when empty)
-    keyword: str = ""  # a pytest -k expression selecting hidden tests (kit development only)
 
 
 class WorkerPlugin:

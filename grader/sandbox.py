@@ -1,4 +1,5 @@
-"""Launch a submission's worker in a sandbox: bubblewrap namespaces, an unprivileged uid, rlimits.
+"""Launch a grading slot's sandbox: bubblewrap namespaces, an unprivileged uid, rlimits. The
+sandbox holds the slot's fork server (grader.zygote), which forks one worker per submission.
 
 Inside the sandbox the worker sees the system's read-only libraries, the Python it runs on,
 a mirror of the kit holding only what probes need (the worker, probes, the data helpers and
@@ -25,7 +26,8 @@ from grader.paths import DATA, ROOT
 KIT_MOUNT = Path("/kit")
 SUBMISSION_MOUNT = Path("/sub")
 # What of the kit a worker may see: nothing that reveals solutions or hidden tests.
-KIT_PARTS = ("grader/__init__.py", "grader/protocol.py", "grader/worker.py", "grader/probes", "exercises/_kit")
+KIT_PARTS = ("grader/__init__.py", "grader/protocol.py", "grader/worker.py", "grader/zygote.py", "grader/probes",
+             "exercises/_kit")
 SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc")
 BASE_UID = 61000
 
@@ -147,12 +149,12 @@ def worker_environment(isolation: Isolation, threads: int) -> dict[str, str]:
     return env
 
 
-def worker_command(isolation: Isolation, workdir: Path, uid: int) -> list[str]:
-    """The full command that starts a worker over `workdir`."""
-    python = [sys.executable, "-m", "grader.worker"]
+def zygote_command(isolation: Isolation, workdir: Path, uid: int, control_fd: int) -> list[str]:
+    """The command that starts a slot's fork server (grader.zygote) over `workdir`."""
+    python = [sys.executable, "-m", "grader.zygote", str(control_fd)]
     if isolation is Isolation.BWRAP:
-        return bwrap_command(workdir, uid) + python + [str(SUBMISSION_MOUNT)]
-    return python + [str(workdir)]
+        return bwrap_command(workdir, uid) + python + [str(SUBMISSION_MOUNT), isolation.value]
+    return python + [str(workdir), isolation.value]
 
 
 def apply_limits(limits: Limits) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from grader import registry
 from grader.paths import EXERCISES, SOLUTIONS
 from grader.results import SubmissionResult
-from grader.runner import GradeOptions, grade
+from grader.options import GradeOptions
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,8 @@ class SelfCheck:
 
 def run(options: GradeOptions) -> SelfCheck:
     """Grade solutions/ and exercises/ as two submissions."""
+    from grader.runner import grade
+
     modules = registry.student_modules()
     solutions = {m: (SOLUTIONS / m).read_bytes() for m in modules}
     stubs = {m: (EXERCISES / m).read_bytes() for m in modules}

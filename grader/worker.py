@@ -1,13 +1,12 @@
 """The sandboxed worker: imports a submission's modules and runs probes on request.
 
-It runs as `python -m grader.worker SUBMISSION_DIR REQUEST_FD REPLY_FD`. Everything it replies is an observation: the trusted grader
-decides. Student output goes to stdout/stderr, which the grader caps and never parses.
+It runs in a child that the slot's fork server (grader.zygote) forks for each submission, in
+the submission's folder. Everything it replies is an observation: the trusted grader decides. Student output goes to stdout/stderr, which the grader caps and never parses.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 import traceback
 from pathlib import Path
@@ -103,14 +102,3 @@ def serve(submission: Submission, requests: Any, replies: Any) -> None:
         replies.flush()
 
 
-def main() -> None:
-    folder = Path(sys.argv[1]).resolve()
-    sys.path.insert(0, str(folder))
-    torch.set_num_threads(int(os.environ.get("CNN_KIT_THREADS", "1")))
-    requests = os.fdopen(int(sys.argv[2]), "rb", buffering=0)
-    replies = os.fdopen(int(sys.argv[3]), "wb")
-    serve(Submission(folder), requests, replies)
-
-
-if __name__ == "__main__":
-    main()

@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from grader import registry, sandbox  # noqa: E402
 from grader.engine import grade_class  # noqa: E402
 from grader.paths import SOLUTIONS  # noqa: E402
-from grader.runner import GradeOptions  # noqa: E402
+from grader.options import GradeOptions  # noqa: E402
 
 
 @dataclass(frozen=True)

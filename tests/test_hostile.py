@@ -17,7 +17,7 @@ import pytest
 from grader import registry, sandbox
 from grader.engine import grade_class
 from grader.paths import EXERCISES, SOLUTIONS
-from grader.runner import GradeOptions
+from grader.options import GradeOptions
 
 HOSTILE = Path(__file__).parent / "hostile"
 ATTACKS = sorted(p.stem for p in HOSTILE.glob("*.py") if not p.name.startswith("shipped_"))

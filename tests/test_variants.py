@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from grader import registry
-from grader.runner import GradeOptions, grade
+from grader.options import GradeOptions
+from grader.runner import grade
 
 VARIANTS = Path(__file__).parent / "variants"
 
