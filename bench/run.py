@@ -1,6 +1,6 @@
 """Benchmarks for the kit, printed as a table and kept in bench/results.json.
 
-    .venv/bin/python bench/run.py [--class-size 24] [--skip-nbgrader]
+    .venv/bin/python bench/run.py [--class-size 24] [--skip-nbgrader] [--out FILE]
 
 (a) the student loop: `pytest exercises/` on the solutions, beside a bare `import torch`;
 (b) grading throughput: seconds per submission for a mixed class with `grader score --jobs 2`,
@@ -8,7 +8,8 @@
 (c) the floor: the hidden suite's own test time on the solutions in one warm process, and the
     grader's overhead ratio: total wall x jobs / (submissions x floor);
 (d) peak memory of the grading run (all its processes together);
-(e) the MNIST training check, on the CPU and on a GPU when there is one.
+(e) the MNIST training check, on the CPU and on a GPU when there is one;
+(f) the time and size the class report (--report) adds.
 Times drift between runs on a shared machine: compare ratios within one run.
 """
 
@@ -28,6 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
 
 from grader import registry  # noqa: E402
 from grader.paths import EXERCISES, SOLUTIONS  # noqa: E402
@@ -122,19 +125,25 @@ class PeakMemory:
 
 
 def grading(klass: Path, jobs: int = 2) -> dict[str, float]:
-    """(b, d) grader score on the class: seconds per submission and peak memory."""
+    """(b, d, f) grader score on the class: seconds per submission and peak memory; then, from
+    the warm cache, the time and size the class report adds."""
     size = len(list(klass.iterdir()))
     with tempfile.TemporaryDirectory() as tmp:
+        score = [str(BIN / "grader"), "score", str(klass), "--jobs", str(jobs), "--cache", str(Path(tmp) / "cache")]
         started = time.monotonic()
-        proc = subprocess.Popen([str(BIN / "grader"), "score", str(klass), "--jobs", str(jobs), "--no-cache",
-                                 "--json", str(Path(tmp) / "g.json")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(score + ["--json", str(Path(tmp) / "g.json")],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         with PeakMemory(proc.pid) as memory:
             proc.wait()
         wall = time.monotonic() - started
         data = json.loads((Path(tmp) / "g.json").read_text())
+        cached = statistics.median(timed(score) for _ in range(3))
+        with_report = statistics.median(timed(score + ["--report", str(Path(tmp) / "r.html")]) for _ in range(3))
+        report_kib = (Path(tmp) / "r.html").stat().st_size / 1024
     return {"submissions": size, "jobs": jobs, "wall_s": wall, "per_submission_s": wall / size,
             "peak_memory_gb": memory.peak_pss / 2**30, "peak_rss_sum_gb": memory.peak_rss / 2**30,
-            "scores": sorted({s["score"] for s in data["submissions"]})}
+            "scores": sorted({s["score"] for s in data["submissions"]}),
+            "report_s": with_report - cached, "report_kib": report_kib}
 
 
 FLOOR = """\
@@ -151,27 +160,35 @@ print(json.dumps({f"{r.exercise}::{r.name}": r.duration for r in records}))
 """
 
 
-def floor(submission: Path) -> dict[str, float]:
+def floor(submission: Path, gpu: bool = False) -> dict[str, float]:
     """(c, e) the hidden suite's own test time on one submission, in one warm process (the
-    second of two runs: modules imported, data loaded)."""
+    second of two runs: modules imported, data loaded), on the CPU unless `gpu`."""
+    env = {**os.environ, "PYTHONPATH": f"{submission}{os.pathsep}{EXERCISES}"}
+    if not gpu:
+        env["CUDA_VISIBLE_DEVICES"] = ""
     out = subprocess.run([sys.executable, "-c", FLOOR, str(submission)], check=True, capture_output=True,
-                         text=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": f"{submission}{os.pathsep}{EXERCISES}"})
+                         text=True, cwd=ROOT, env=env)
     times = json.loads(out.stdout.strip().splitlines()[-1])
-    return {"floor_s": sum(times.values()), "training_check_cpu_s": sum(v for k, v in times.items() if "mnist" in k)}
+    return {"floor_s": sum(times.values()), "training_check_s": sum(v for k, v in times.items() if "mnist" in k)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--class-size", type=int, default=24)
     parser.add_argument("--skip-nbgrader", action="store_true")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="where to keep the results (JSON)")
     args = parser.parse_args()
     results: dict[str, object] = {"date": time.strftime("%Y-%m-%d %H:%M"), "cores": os.cpu_count()}
     results["student_loop"] = student_loop()
     with tempfile.TemporaryDirectory() as tmp:
         klass = Path(tmp) / "class"
         kinds = mixed_class(klass, args.class_size)
-        floors = {kind: floor(klass / next(s for s, k in kinds.items() if k == kind)) for kind in ("full", "partial", "stub")}
-        results["floor"] = {**floors["full"], "by_kind_s": {k: f["floor_s"] for k, f in floors.items()}}
+        first = {kind: klass / next(s for s, k in kinds.items() if k == kind) for kind in ("full", "partial", "stub")}
+        floors = {kind: floor(folder) for kind, folder in first.items()}
+        results["floor"] = {"floor_s": floors["full"]["floor_s"], "training_check_cpu_s": floors["full"]["training_check_s"],
+                            "by_kind_s": {k: f["floor_s"] for k, f in floors.items()}}
+        if torch.cuda.is_available():
+            results["floor"]["training_check_gpu_s"] = floor(first["full"], gpu=True)["training_check_s"]
         results["grading"] = grading(klass)
     g, f = results["grading"], results["floor"]
     g["overhead_ratio"] = g["wall_s"] * g["jobs"] / (g["submissions"] * f["floor_s"])
@@ -182,7 +199,7 @@ def main() -> None:
 
         results["nbgrader"] = autograde_per_submission(args.class_size)
         results["nbgrader"]["speedup"] = results["nbgrader"]["per_submission_s"] / g["per_submission_s"]
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    args.out.write_text(json.dumps(results, indent=2) + "\n")
     s = results["student_loop"]
     rows = [
         ("(a) pytest exercises/ on the solutions", f"{s['visible_suite_s']:.1f} s", f"{s['ratio']:.2f} x import torch ({s['import_torch_s']:.1f} s)"),
@@ -193,6 +210,9 @@ def main() -> None:
         ("(d) peak memory of the grading run", f"{g['peak_memory_gb']:.2f} GB",
          f"PSS of all its processes (RSS summed: {g['peak_rss_sum_gb']:.2f} GB)"),
         ("(e) MNIST training check, CPU", f"{f['training_check_cpu_s']:.1f} s", ""),
+        *([("(e) MNIST training check, GPU", f"{f['training_check_gpu_s']:.1f} s", torch.cuda.get_device_name())]
+          if "training_check_gpu_s" in f else [("(e) MNIST training check, GPU", "-", "no GPU on this machine")]),
+        ("(f) class report (--report)", f"{g['report_s']:.1f} s", f"{g['report_kib']:.0f} KiB, one self-contained HTML file"),
     ]
     if "nbgrader" in results:
         n = results["nbgrader"]
@@ -200,7 +220,7 @@ def main() -> None:
     width = max(len(r[0]) for r in rows)
     for name, value, note in rows:
         print(f"{name.ljust(width)}  {value:>10}  {note}")
-    print(f"(kept in {RESULTS.relative_to(ROOT)})")
+    print(f"(kept in {args.out})")
 
 
 if __name__ == "__main__":

@@ -143,6 +143,8 @@ def worker_environment(isolation: Isolation, threads: int) -> dict[str, str]:
         "OMP_NUM_THREADS": str(threads),
         "MKL_NUM_THREADS": str(threads),
         "CUBLAS_WORKSPACE_CONFIG": ":4096:8",
+        # The zygote forks workers: asking whether CUDA is there must not initialise it in the zygote.
+        "PYTORCH_NVML_BASED_CUDA_CHECK": "1",
     }
     if "CUDA_VISIBLE_DEVICES" in os.environ:
         env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
