@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import sandbox
+from grader import fork_server, sandbox
 from grader.paths import ROOT
 
 pytest_plugins = ["pytester"]
@@ -19,6 +19,14 @@ def isolation() -> sandbox.Isolation:
     if not sandbox.bwrap_works():
         pytest.skip("bubblewrap is not usable here; run `make setup` as root to install it")
     return sandbox.Isolation.BWRAP
+
+
+@pytest.fixture(scope="module", autouse=True)
+def end_fork_servers():
+    """Each test module ends the sandboxes it graded in-process, so that the next module sees
+    only the sandbox processes it started itself (the hostile tests count them)."""
+    yield
+    fork_server.close_all()
 
 
 @pytest.fixture
