@@ -27,7 +27,6 @@ import importlib
 import json
 import os
 import select
-import shutil
 import signal
 import socket
 import sys
@@ -111,31 +110,50 @@ def kill_others(child: int, sandboxed: bool) -> None:
     raise RuntimeError("processes of a finished submission survived")
 
 
+def mounts_below(folder: Path) -> set[Path]:
+    """The mount points under `folder` and their ancestors: bubblewrap's binds (a kit or venv that
+    lives under /tmp is bound there), which are read-only and not the children's to remove."""
+    kept: set[Path] = set()
+    for line in Path("/proc/self/mountinfo").read_text().splitlines():
+        point = Path(line.split()[4].replace("\\040", " "))
+        if folder in point.parents:
+            kept.add(point)
+            kept.update(p for p in point.parents if folder in p.parents)
+    return kept
+
+
+def remove(path: Path, kept: set[Path]) -> None:
+    """Remove `path` and everything under it, except the bind mounts in `kept` (and their ancestors)."""
+    if path in kept:
+        if path.is_dir() and not path.is_mount():
+            for entry in path.iterdir():
+                remove(entry, kept)
+        return
+    if path.is_dir() and not path.is_symlink():
+        path.chmod(0o700)
+        for entry in path.iterdir():
+            remove(entry, kept)
+        path.rmdir()
+    else:
+        path.unlink(missing_ok=True)
+
+
 def wipe_scratch() -> None:
     """Empty the writable scratch places and remove SysV IPC objects a child left behind."""
     for folder in SCRATCH:
-        if not folder.is_dir():
-            continue
-        for entry in folder.iterdir():
-            try:
-                if entry.is_dir() and not entry.is_symlink():
-                    for sub in [entry, *entry.rglob("*")]:
-                        if sub.is_dir() and not sub.is_symlink():
-                            sub.chmod(0o700)
-                    shutil.rmtree(entry)
-                else:
-                    entry.unlink()
-            except FileNotFoundError:
-                pass
-    for kind, remove in (("shm", _libc.shmctl), ("sem", _libc.semctl), ("msg", _libc.msgctl)):
+        if folder.is_dir():
+            kept = mounts_below(folder)
+            for entry in folder.iterdir():
+                remove(entry, kept)
+    for kind, remove_ipc in (("shm", _libc.shmctl), ("sem", _libc.semctl), ("msg", _libc.msgctl)):
         table = Path(f"/proc/sysvipc/{kind}")
         if table.exists():
             for line in table.read_text().splitlines()[1:]:
                 ident = int(line.split()[1])
                 if kind == "sem":
-                    remove(ident, 0, IPC_RMID)
+                    remove_ipc(ident, 0, IPC_RMID)
                 else:
-                    remove(ident, IPC_RMID, None)
+                    remove_ipc(ident, IPC_RMID, None)
 
 
 def watch(pid: int, control: socket.socket, reader: "LineReader", sandboxed: bool) -> tuple[int, int | None]:
@@ -211,6 +229,7 @@ def main() -> None:
             status, kill_id = 0, message.get("id")
         if child:
             kill_others(child, sandboxed)
+            child = 0  # never signal its group again: without a sandbox its number may be reused
         if sandboxed:
             wipe_scratch()
         send(control, {"exited": status, "for": kill_id})
