@@ -204,17 +204,22 @@ def test_accuracy_counts_partial_batch():
            "add labels.size(0) to the total for each batch, not the batch size you asked for")
 
 
-def test_accuracy_eval_mode_no_grad():
-    """accuracy() evaluates in eval mode inside torch.no_grad()"""
+def expect_evaluates_without_training(name: str, *extra) -> None:
+    """training.<name>(net, loader, *extra) must run the network in eval mode inside torch.no_grad()."""
     scores = [[1.0, 0.0], [0.0, 1.0]]
     net = Table(scores)
     net.train()
-    student("training").accuracy(net, table_loader(scores, [0, 1], batch_size=2))
-    expect(bool(net.calls), "accuracy() never called the network")
-    expect(not any(training for training, _ in net.calls), "accuracy() ran the network in training mode",
+    getattr(student("training"), name)(net, table_loader(scores, [0, 1], batch_size=2), *extra)
+    expect(bool(net.calls), f"{name}() never called the network")
+    expect(not any(training for training, _ in net.calls), f"{name}() ran the network in training mode",
            "call net.eval() first: dropout and batch norm must not act while evaluating")
-    expect(not any(grad for _, grad in net.calls), "accuracy() ran the network with autograd on",
+    expect(not any(grad for _, grad in net.calls), f"{name}() ran the network with autograd on",
            "wrap the loop in `with torch.no_grad():`")
+
+
+def test_accuracy_eval_mode_no_grad():
+    """accuracy() evaluates in eval mode inside torch.no_grad()"""
+    expect_evaluates_without_training("accuracy")
 
 
 def test_per_class_accuracy():
@@ -235,15 +240,7 @@ def test_per_class_accuracy():
 
 def test_per_class_accuracy_eval_mode_no_grad():
     """per_class_accuracy() evaluates in eval mode inside torch.no_grad()"""
-    scores = [[1.0, 0.0], [0.0, 1.0]]
-    net = Table(scores)
-    net.train()
-    student("training").per_class_accuracy(net, table_loader(scores, [0, 1], batch_size=2), 2)
-    expect(bool(net.calls), "per_class_accuracy() never called the network")
-    expect(not any(training for training, _ in net.calls), "per_class_accuracy() ran the network in training mode",
-           "call net.eval() first")
-    expect(not any(grad for _, grad in net.calls), "per_class_accuracy() ran the network with autograd on",
-           "wrap the loop in `with torch.no_grad():`")
+    expect_evaluates_without_training("per_class_accuracy", 2)
 
 
 def test_save_training_curves():

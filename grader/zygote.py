@@ -30,6 +30,7 @@ import select
 import signal
 import socket
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +107,7 @@ def kill_others(child: int, sandboxed: bool) -> None:
         alive = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and int(p.name) not in (1, me)]
         if not alive:
             return
-        select.select([], [], [], 0.01)
+        time.sleep(0.01)
     raise RuntimeError("processes of a finished submission survived")
 
 
@@ -156,14 +157,14 @@ def wipe_scratch() -> None:
                     remove_ipc(ident, IPC_RMID, None)
 
 
-def watch(pid: int, control: socket.socket, reader: "LineReader", sandboxed: bool) -> tuple[int, int | None]:
+def watch(pid: int, reader: "LineReader", sandboxed: bool) -> tuple[int, int | None]:
     """Wait for the child to end, killing it if the grader asks; return (status, kill request id)."""
     kill_id = None
     while True:
         done, status = os.waitpid(pid, os.WNOHANG)
         if done:
             return (os.waitstatus_to_exitcode(status), kill_id)
-        ready, _, _ = select.select([control], [], [], 0.05)
+        ready, _, _ = select.select([reader.control], [], [], 0.05)
         if ready:
             message = reader.read()
             if message is None:  # the grader is gone: end everything
@@ -221,7 +222,7 @@ def main() -> None:
                 run_child(request_fd, reply_fd, output_fd, folder, threads)
             for fd in (request_fd, reply_fd, output_fd):
                 os.close(fd)
-            status, kill_id = watch(child, control, reader, sandboxed)
+            status, kill_id = watch(child, reader, sandboxed)
         else:  # "kill" with no child running: nothing to kill, but sweep and answer all the same
             for fd in reader.fds:
                 os.close(fd)
