@@ -60,13 +60,14 @@ class ForkServer:
         self.stop()
         ours, theirs = socket.socketpair()
         sandbox.prepare_workdir(self.folder, self.uid, self.isolation)
+        gpu = sandbox.gpu_visible()
         with open(self.log, "wb") as log:
             self._proc = subprocess.Popen(
                 sandbox.zygote_command(self.isolation, self.folder, self.uid, theirs.fileno()),
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 env=sandbox.worker_environment(self.isolation, self.threads), cwd=self.folder,
                 pass_fds=(theirs.fileno(),), start_new_session=True,
-                preexec_fn=lambda: sandbox.apply_limits(self.limits),
+                preexec_fn=lambda: sandbox.apply_limits(self.limits, gpu),
             )
         theirs.close()
         self._control, self._buffer = ours, b""

@@ -47,7 +47,7 @@ class SandboxUnavailable(RuntimeError):
 class Limits:
     """Resource limits for one worker."""
 
-    memory_bytes: int = 6 << 30  # address space; torch alone maps about 3.3 GiB
+    memory_bytes: int = 6 << 30  # address space (torch alone maps about 3.3 GiB); data only where a GPU is used
     processes: int = 64  # threads count too
     file_bytes: int = 64 << 20
     cpu_seconds: int = 600
@@ -55,12 +55,18 @@ class Limits:
 
 
 @cache
+def bwrap_path() -> str | None:
+    """bubblewrap's absolute path: the sandbox is started with a clean PATH, which may not hold it."""
+    return shutil.which("bwrap")
+
+
+@cache
 def bwrap_works() -> bool:
     """Whether bubblewrap is installed and can create the namespaces we use."""
-    if shutil.which("bwrap") is None:
+    if bwrap_path() is None:
         return False
     probe = subprocess.run(
-        ["bwrap", "--unshare-pid", "--unshare-net", "--ro-bind", "/", "/", "--proc", "/proc", "true"],
+        [bwrap_path(), "--unshare-pid", "--unshare-net", "--ro-bind", "/", "/", "--proc", "/proc", "true"],
         capture_output=True,
         timeout=30,
     )
@@ -92,7 +98,7 @@ def python_dirs() -> list[Path]:
 
 def bwrap_command(workdir: Path, uid: int) -> list[str]:
     """The bubblewrap command line for a worker over `workdir`."""
-    cmd = ["bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
+    cmd = [bwrap_path() or "bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
            "--die-with-parent", "--new-session", "--hostname", "sandbox"]
     for d in SYSTEM_DIRS:
         if Path(d).exists():
@@ -110,11 +116,22 @@ def bwrap_command(workdir: Path, uid: int) -> list[str]:
         cmd += ["--ro-bind", str(DATA), str(KIT_MOUNT / "data")]
     cmd += ["--bind", str(workdir), str(SUBMISSION_MOUNT), "--proc", "/proc", "--dev", "/dev",
             "--chdir", str(SUBMISSION_MOUNT)]
-    for dev in sorted(Path("/dev").glob("nvidia*")):
+    for dev in gpu_devices():
         cmd += ["--dev-bind", str(dev), str(dev)]
     cmd += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
             "--bounding-set=-all", "--no-new-privs", "--"]
     return cmd
+
+
+def gpu_devices() -> list[Path]:
+    """The NVIDIA device nodes a worker needs to use the GPU (none on a machine without one)."""
+    return sorted(Path("/dev").glob("nvidia*"))
+
+
+def gpu_visible() -> bool:
+    """Whether workers may use a GPU: a device node is there and CUDA_VISIBLE_DEVICES does not hide it.
+    Decided without importing torch or initialising CUDA."""
+    return any(d.name[len("nvidia"):].isdigit() for d in gpu_devices()) and os.environ.get("CUDA_VISIBLE_DEVICES") != ""
 
 
 def _parents(path: Path) -> list[str]:
@@ -132,6 +149,9 @@ def worker_environment(isolation: Isolation, threads: int) -> dict[str, str]:
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": "/tmp",
+        # The sandbox uid has no passwd entry: getpass.getuser() (torch's compile caches ask) reads these.
+        "USER": "sandbox",
+        "LOGNAME": "sandbox",
         "LANG": "C.UTF-8",
         "PYTHONPATH": f"{kit}{os.pathsep}{kit / 'exercises'}",
         "PYTHONDONTWRITEBYTECODE": "1",
@@ -159,9 +179,13 @@ def zygote_command(isolation: Isolation, workdir: Path, uid: int, control_fd: in
     return python + [str(workdir), isolation.value]
 
 
-def apply_limits(limits: Limits) -> None:
-    """Set rlimits in the child before exec (inherited by the sandbox)."""
-    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+def apply_limits(limits: Limits, gpu: bool = False) -> None:
+    """Set rlimits in the child before exec (inherited by the sandbox). With a GPU, memory is
+    bounded by RLIMIT_DATA rather than RLIMIT_AS: CUDA reserves far more address space than any
+    sensible limit (its reservations are not writable, so the data limit does not count them)."""
+    resource.setrlimit(resource.RLIMIT_DATA, (limits.memory_bytes, limits.memory_bytes))
+    if not gpu:
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
     resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
     resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds))

@@ -10,9 +10,10 @@ from grader import sandbox
 from grader.paths import HIDDEN, ROOT, SOLUTIONS
 
 PROBE = """
-import os, socket, sys
+import getpass, os, socket, sys
 from pathlib import Path
 checks = {
+    "user": getpass.getuser(),  # the uid has no passwd entry; torch's caches still ask for a name
     "solutions": Path(sys.argv[1]).exists(),
     "hidden": Path(sys.argv[2]).exists() or Path("/kit/grader/hidden").exists(),
     "probes": Path("/kit/grader/probes/__init__.py").exists(),
@@ -52,6 +53,7 @@ def test_worker_sees_only_what_probes_need(tmp_path, isolation):
     assert not seen["solutions"] and not seen["hidden"]
     assert seen["probes"] and seen["data"]
     assert seen["uid"] == sandbox.sandbox_uid(9)
+    assert seen["user"] == "sandbox"
 
 
 def test_worker_has_no_network_and_writes_only_its_folders(tmp_path, isolation):
@@ -68,3 +70,23 @@ def test_tmpfs_comes_before_the_binds_so_kits_under_tmp_stay_visible():
     binds = [i for i, arg in enumerate(cmd) if arg == venv]
     assert binds and all(i > tmpfs for i in binds)
     assert str(ROOT / "solutions") not in cmd
+
+
+def test_bwrap_is_started_by_its_absolute_path(isolation):
+    """The sandbox gets a clean PATH (/usr/bin:/bin): a bubblewrap in /usr/local/bin must still start."""
+    assert Path(sandbox.bwrap_command(Path("/tmp"), sandbox.sandbox_uid(0))[0]).is_absolute()
+
+
+LIMITS_SEEN = "import resource; print(*(resource.getrlimit(r)[0] for r in (resource.RLIMIT_AS, resource.RLIMIT_DATA)))"
+
+
+def test_memory_is_bounded_by_data_not_address_space_where_a_gpu_is_used():
+    """CUDA reserves more address space than any sensible RLIMIT_AS: with a GPU, the data limit bounds memory."""
+    limits = sandbox.Limits(memory_bytes=5 << 30)
+    seen = {}
+    for gpu in (False, True):
+        out = subprocess.run([sys.executable, "-c", LIMITS_SEEN], capture_output=True, text=True, check=True,
+                             preexec_fn=lambda: sandbox.apply_limits(limits, gpu))
+        seen[gpu] = tuple(int(v) for v in out.stdout.split())
+    assert seen[False] == (5 << 30, 5 << 30)
+    assert seen[True] == (-1, 5 << 30)  # RLIM_INFINITY for the address space
