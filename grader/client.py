@@ -1,7 +1,7 @@
 """The trusted side of the channel: start a submission's worker, send probe requests, read replies.
 
-A worker is a fork of the slot's zygote (grader.fork_server). Every call has a deadline. A
-worker that crashes, exits, hangs or garbles the channel is killed with everything it
+A worker is a fork of the run's zygote, in a new sandbox (grader.fork_server). Every call has
+a deadline. A worker that crashes, exits, hangs or garbles the channel is killed with everything it
 started and a fresh one is forked for the next call, up to a limit, so tests
 that ran before still count and one bad probe does not sink the rest. The exercise whose
 probe failed that way is not probed again: its remaining checks fail at once instead of
@@ -87,7 +87,7 @@ class Worker:
 
     # -- lifecycle -------------------------------------------------------
     def start(self) -> None:
-        """Start a fresh worker (ending any previous one): a fork of the slot's zygote."""
+        """Start a fresh worker (ending any previous one): a fork of the zygote, in a new sandbox."""
         self.stop()
         self._status = None
         if self.stats.starts > self.max_restarts:
@@ -103,7 +103,7 @@ class Worker:
         self.stats.starts += 1
 
     def stop(self) -> None:
-        """End the worker: the zygote kills it and everything it started, then sweeps the sandbox."""
+        """End the worker, and with its sandbox everything it started."""
         for stream in (self._requests, self._replies):
             if stream is not None:
                 try:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from grader import discovery, registry
+from grader import discovery, fork_server, registry
 from grader.cache import ResultCache, submission_key
 from grader.results import Status, SubmissionResult
 from grader.options import GradeOptions
@@ -52,10 +52,12 @@ def prepare(folder: Path, settings: str) -> list[Job]:
 _SLOT = 0
 
 
-def _init_worker(slots: "multiprocessing.Queue[int]") -> None:
-    """Each pool process takes a slot (its own sandbox uid) and keeps torch to one thread."""
+def _init_worker(slots: "multiprocessing.Queue[int]", zygote: str) -> None:
+    """Each pool process takes a slot (its own sandbox uid), forks its workers from the run's one
+    zygote, and keeps torch to one thread."""
     global _SLOT
     _SLOT = slots.get()
+    fork_server.use(zygote)
     import torch
 
     torch.set_num_threads(1)
@@ -102,7 +104,9 @@ def grade_class(
         workers = max(1, min(jobs, len(pending)))
         for slot in range(workers):
             slots.put(slot)
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(slots,)) as pool:
+        zygote = fork_server.zygote_address()  # started now: it imports torch while the pool does
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
+                                 initargs=(slots, zygote)) as pool:
             futures = {pool.submit(_grade_job, job, options): job for job in pending}
             for future in as_completed(futures):
                 job = futures[future]

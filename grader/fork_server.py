@@ -1,16 +1,19 @@
-"""The trusted side of a slot's fork server (grader.zygote, which runs in the sandbox).
+"""The trusted side of the fork server (grader.zygote).
 
-One ForkServer per grading slot starts the sandbox once and keeps it between submissions.
-For each worker it loads the submission's modules into the slot's folder (seen as /sub in
-the sandbox), creates fresh pipes and an output file, and asks the zygote to fork. Ending a
-worker always goes through the zygote's kill-and-sweep, so no process of one submission is
-alive when the next one's worker starts. Anything unexpected from the zygote ends the whole
-sandbox; the next worker starts a new one.
+One zygote serves a whole grading run: the engine starts it before its grading processes and
+hands them its address; a process grading on its own (the tests) starts its own on first use.
+Each grading slot holds a ForkServer: a connection to the zygote. For each worker it loads the
+submission's modules into the slot's folder, starts a new sandbox over it (seen as /sub) and
+asks the zygote to fork the worker into it, over fresh pipes and an output file. Ending a
+worker always kills its sandbox, so nothing of one submission is alive when the next one's
+worker starts. Anything unexpected from the zygote ends the connection; the next worker
+opens a new one.
 """
 
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import json
 import os
 import select
@@ -18,6 +21,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,23 +31,81 @@ from grader import sandbox
 
 
 class ForkServerFailed(Exception):
-    """The slot's sandbox did not start, or stopped answering."""
+    """The zygote or a worker's sandbox did not start, or stopped answering."""
+
+
+class Zygote:
+    """A zygote process that this process started, and the folder holding its socket."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="cnnkit-zygote-"))  # 0700: only we can connect
+        self.address = str(self.folder / "socket")
+        listener = socket.socket(socket.AF_UNIX)
+        listener.bind(self.address)
+        listener.listen(64)
+        env = {**sandbox.worker_environment(1), "HOME": str(self.folder), "MPLCONFIGDIR": str(self.folder / "mpl")}
+        with open(self.folder / "zygote.log", "wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "grader.zygote", str(listener.fileno())], stdin=subprocess.PIPE,
+                stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.folder, pass_fds=(listener.fileno(),),
+                start_new_session=True,
+            )
+        listener.close()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def log_tail(self) -> str:
+        return (self.folder / "zygote.log").read_text(errors="replace")[-300:].strip()
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_OWN: Zygote | None = None  # the zygote this process started
+_ADDRESS: str | None = None  # or the address of one the engine started
+
+
+def use(address: str) -> None:
+    """Fork workers from the zygote at `address` (the engine's), instead of starting one here."""
+    global _ADDRESS
+    _ADDRESS = address
+
+
+def zygote_address() -> str:
+    """The address of the zygote to fork from: the engine's, or this process's own (started now
+    if there is none, or if it died)."""
+    global _OWN
+    if _ADDRESS is not None:
+        return _ADDRESS
+    if _OWN is None or not _OWN.alive():
+        if _OWN is not None:
+            _OWN.stop()
+        _OWN = Zygote()
+    return _OWN.address
 
 
 class ForkServer:
-    """A slot's sandbox with the zygote in it."""
+    """A grading slot's connection to the zygote, and the sandbox of its current worker."""
 
-    START_TIMEOUT = 300.0  # importing torch on a loaded machine
-    ANSWER_TIMEOUT = 30.0  # a kill and a sweep
+    START_TIMEOUT = 300.0  # the zygote imports torch on a loaded machine
+    ANSWER_TIMEOUT = 30.0
+    SANDBOX_TIMEOUT = 30.0
 
     def __init__(self, isolation: sandbox.Isolation, uid: int, limits: sandbox.Limits, threads: int) -> None:
         self.isolation, self.uid, self.limits, self.threads = isolation, uid, limits, threads
         self.base = Path(tempfile.mkdtemp(prefix="cnnkit-slot-"))
         self.folder = self.base / "sub"
         self.folder.mkdir()
-        self.log = self.base / "zygote.log"
-        self._proc: subprocess.Popen[bytes] | None = None
+        self.log = self.base / "sandbox.log"
         self._control: socket.socket | None = None
+        self._sandbox: subprocess.Popen[bytes] | None = None
+        self._sandbox_init: int | None = None  # a pidfd for the sandbox's init
         self._buffer = b""
         self._next_id = 0
 
@@ -53,47 +115,44 @@ class ForkServer:
         return self._control
 
     def alive(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        return self._control is not None
 
     def start(self) -> None:
-        """Start the sandbox and wait until the zygote has imported everything."""
+        """Connect to the zygote and wait until it answers (it may still be importing torch)."""
         self.stop()
-        ours, theirs = socket.socketpair()
-        sandbox.prepare_workdir(self.folder, self.uid, self.isolation)
-        gpu = sandbox.gpu_visible()
-        with open(self.log, "wb") as log:
-            self._proc = subprocess.Popen(
-                sandbox.zygote_command(self.isolation, self.folder, self.uid, theirs.fileno()),
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                env=sandbox.worker_environment(self.isolation, self.threads), cwd=self.folder,
-                pass_fds=(theirs.fileno(),), start_new_session=True,
-                preexec_fn=lambda: sandbox.apply_limits(self.limits, gpu),
-            )
-        theirs.close()
-        self._control, self._buffer = ours, b""
-        if self._receive(self.START_TIMEOUT) != {"ready": True}:
-            tail = self.log.read_text(errors="replace")[-300:].strip()
+        self._control, self._buffer = socket.socket(socket.AF_UNIX), b""
+        try:
+            self.control.connect(zygote_address())
+        except OSError as exc:
             self.stop()
-            raise ForkServerFailed(f"the sandbox did not start{': ' + tail if tail else ''}")
+            raise ForkServerFailed(f"the fork server is not running: {exc}") from None
+        if self._receive(self.START_TIMEOUT) != {"ready": True}:
+            self.stop()
+            tail = _OWN.log_tail() if _OWN is not None else ""
+            raise ForkServerFailed(f"the fork server did not start{': ' + tail if tail else ''}")
 
     def fork(self, modules: Path, output: Path) -> tuple[Any, Any]:
-        """Load the modules in `modules` and fork a worker over them; return its (requests, replies) streams."""
+        """Load the modules in `modules`, start a sandbox over them and fork a worker into it;
+        return the worker's (requests, replies) streams."""
         self._load(modules)
+        init_pid = self._start_sandbox() if self.isolation is sandbox.Isolation.BWRAP else None
+        order = {"op": "fork", "sandbox": init_pid, "uid": self.uid if init_pid else None,
+                 "limits": dataclasses.asdict(self.limits), "gpu": sandbox.gpu_visible(),
+                 "env": sandbox.worker_environment(self.threads), "threads": self.threads,
+                 "folder": str(sandbox.SUBMISSION_MOUNT if init_pid else self.folder)}
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         out = os.open(output, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
-            socket.send_fds(self.control, [b'{"op": "fork"}\n'], [req_r, rep_w, out])
+            socket.send_fds(self.control, [json.dumps(order).encode() + b"\n"], [req_r, rep_w, out])
         except OSError as exc:
-            for fd in (req_r, req_w, rep_r, rep_w):
+            for fd in (req_w, rep_r):
                 os.close(fd)
-            raise ForkServerFailed(f"the sandbox stopped answering: {exc}") from None
+            self.stop()
+            raise ForkServerFailed(f"the fork server stopped answering: {exc}") from None
         finally:
             for fd in (req_r, rep_w, out):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+                os.close(fd)
         return os.fdopen(req_w, "wb"), os.fdopen(rep_r, "rb", buffering=0)
 
     def exited(self, timeout: float) -> int | None:
@@ -105,13 +164,14 @@ class ForkServer:
         message = self._receive(self.ANSWER_TIMEOUT)
         if not isinstance(message, dict) or "exited" not in message:
             self.stop()
-            raise ForkServerFailed("the sandbox answered out of turn")
+            raise ForkServerFailed("the fork server answered out of turn")
         return int(message["exited"])
 
     def end_worker(self) -> int | None:
-        """Kill the running worker (if any) and wait for the sweep; return its exit status."""
+        """Kill the worker's sandbox, and with it everything the worker started, then the worker
+        (if it is still running) and wait for the zygote to confirm; return its exit status."""
+        self._end_sandbox()
         if not self.alive():
-            self.stop()
             return None
         self._next_id += 1
         kill_id = self._next_id
@@ -121,7 +181,7 @@ class ForkServer:
             while True:
                 message = self._receive(self.ANSWER_TIMEOUT)
                 if not isinstance(message, dict) or "exited" not in message:
-                    raise ForkServerFailed("the sandbox did not confirm the end of a worker")
+                    raise ForkServerFailed("the fork server did not confirm the end of a worker")
                 status = int(message["exited"]) if status is None else status
                 if message.get("for") == kill_id:
                     return status
@@ -130,21 +190,64 @@ class ForkServer:
             return None
 
     def stop(self) -> None:
-        """End the whole sandbox."""
-        proc, self._proc = self._proc, None
+        """Close the connection (the zygote's handler then kills the worker) and kill the sandbox."""
+        self._end_sandbox()
         if self._control is not None:
             self._control.close()
             self._control = None
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    def _start_sandbox(self) -> int:
+        """Start a new sandbox over the slot's folder; return the host PID of its init."""
+        info_r, info_w = os.pipe()
+        with open(self.log, "wb") as log:
+            self._sandbox = subprocess.Popen(
+                sandbox.holder_command(self.folder, self.uid, info_w), stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=log, env=sandbox.worker_environment(self.threads),
+                pass_fds=(info_w,), start_new_session=True,
+            )
+        os.close(info_w)
+        with os.fdopen(info_r, "rb") as info:
+            ready = select.select([self._sandbox.stdout], [], [], self.SANDBOX_TIMEOUT)[0]
+            line = self._sandbox.stdout.readline() if ready else b""  # type: ignore[union-attr]
+            try:
+                init_pid = int(json.loads(info.read())["child-pid"])
+            except (ValueError, KeyError, TypeError):
+                init_pid = 0
+        if line.strip() == b"ready" and init_pid > 0:
+            try:  # the init is alive (the holder just spoke), so this pidfd is for it, even if its pid is reused later
+                self._sandbox_init = os.pidfd_open(init_pid)
+                return init_pid
+            except OSError:
+                pass
+        self._end_sandbox()
+        tail = self.log.read_text(errors="replace")[-300:].strip()
+        raise ForkServerFailed(f"the sandbox did not start{': ' + tail if tail else ''}")
+
+    def _end_sandbox(self) -> None:
+        """Kill the sandbox's init and wait until it has died: the kernel first kills and reaps every
+        other process of its PID namespace. Then end bubblewrap itself."""
+        init, self._sandbox_init = self._sandbox_init, None
+        if init is not None:
+            try:
+                signal.pidfd_send_signal(init, signal.SIGKILL)
+                select.select([init], [], [], self.SANDBOX_TIMEOUT)
+            except ProcessLookupError:
+                pass
+            finally:
+                os.close(init)
+        proc, self._sandbox = self._sandbox, None
         if proc is not None:
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
             proc.wait()
-
-    def close(self) -> None:
-        self.stop()
-        shutil.rmtree(self.base, ignore_errors=True)
+            if proc.stdout is not None:
+                proc.stdout.close()
 
     def _load(self, modules: Path) -> None:
         """Make the slot's folder hold exactly a fresh copy of `modules`, owned by the sandbox uid."""
@@ -180,7 +283,7 @@ _SERVERS: dict[tuple[Any, ...], ForkServer] = {}
 
 
 def for_slot(isolation: sandbox.Isolation, uid: int, limits: sandbox.Limits, threads: int) -> ForkServer:
-    """The process's fork server for these settings, created on first use and kept until exit."""
+    """The process's fork server connection for these settings, created on first use and kept until exit."""
     key = (isolation, uid, limits, threads)
     if key not in _SERVERS:
         _SERVERS[key] = ForkServer(isolation, uid, limits, threads)
@@ -189,6 +292,11 @@ def for_slot(isolation: sandbox.Isolation, uid: int, limits: sandbox.Limits, thr
 
 @atexit.register
 def close_all() -> None:
-    """End every fork server of this process (at exit, or when a caller is done grading)."""
+    """End every connection of this process and the zygote it started (at exit, or when a caller
+    is done grading)."""
+    global _OWN
     while _SERVERS:
         _SERVERS.popitem()[1].close()
+    if _OWN is not None:
+        _OWN.stop()
+        _OWN = None

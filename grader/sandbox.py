@@ -1,12 +1,14 @@
-"""Launch a grading slot's sandbox: bubblewrap namespaces, an unprivileged uid, rlimits. The
-sandbox holds the slot's fork server (grader.zygote), which forks one worker per submission.
+"""A worker's sandbox: bubblewrap namespaces, an unprivileged uid, rlimits.
 
-Inside the sandbox the worker sees the system's read-only libraries, the Python it runs on,
-a mirror of the kit holding only what probes need (the worker, probes, the data helpers and
-data), its own writable copy of the student's modules at /sub, and an empty /tmp. It cannot
-see solutions/, the hidden suites, other submissions or the gradebook, has no network, runs
-in its own PID namespace (so every process it starts dies with it), and is bounded in
-memory, processes, file size and CPU time.
+Each worker gets a new sandbox, started around a holder process (holder_command); the fork
+server (grader.zygote) forks the worker into its namespaces. Inside, the worker sees the
+system's read-only libraries, the Python it runs on, the parts of the kit that probes need
+(the worker, probes, the data helpers and data; read-only, at their own paths, so the fork
+server's imports stay valid), its own writable copy of the student's modules at /sub, and an
+empty /tmp. It cannot see solutions/, the hidden suites, other submissions or the gradebook,
+has no network, and runs in its own PID namespace: killing the sandbox kills every process
+it started and frees its /tmp and IPC objects. It is bounded in memory, processes, file size
+and CPU time.
 """
 
 from __future__ import annotations
@@ -23,11 +25,11 @@ from pathlib import Path
 
 from grader.paths import DATA, ROOT
 
-KIT_MOUNT = Path("/kit")
 SUBMISSION_MOUNT = Path("/sub")
 # What of the kit a worker may see: nothing that reveals solutions or hidden tests.
 KIT_PARTS = ("grader/__init__.py", "grader/protocol.py", "grader/worker.py", "grader/zygote.py", "grader/probes",
              "exercises/_kit")
+HOLDER = ("/bin/sh", "-c", "echo ready && exec sleep infinity")  # holds the namespaces; says when they are set up
 SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc")
 BASE_UID = 61000
 
@@ -97,9 +99,9 @@ def python_dirs() -> list[Path]:
 
 
 def bwrap_command(workdir: Path, uid: int) -> list[str]:
-    """The bubblewrap command line for a worker over `workdir`."""
-    cmd = [bwrap_path() or "bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try",
-           "--die-with-parent", "--new-session", "--hostname", "sandbox"]
+    """The bubblewrap command line for a sandbox over `workdir`; the program to run follows it."""
+    cmd = [bwrap_path() or "bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+           "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "sandbox"]
     for d in SYSTEM_DIRS:
         if Path(d).exists():
             cmd += ["--ro-bind", d, d]
@@ -108,12 +110,13 @@ def bwrap_command(workdir: Path, uid: int) -> list[str]:
     cmd += ["--perms", "1777", "--size", str(256 << 20), "--tmpfs", "/tmp"]
     for d in python_dirs():
         cmd += _parents(d) + ["--ro-bind", str(d), str(d)]
-    cmd += ["--perms", "0755", "--dir", str(KIT_MOUNT), "--perms", "0755", "--dir", str(KIT_MOUNT / "grader"),
-            "--perms", "0755", "--dir", str(KIT_MOUNT / "exercises")]
+    cmd += _parents(ROOT / "grader")
+    for d in (ROOT, ROOT / "grader", ROOT / "exercises"):
+        cmd += ["--perms", "0755", "--dir", str(d)]
     for part in KIT_PARTS:
-        cmd += ["--ro-bind", str(ROOT / part), str(KIT_MOUNT / part)]
+        cmd += ["--ro-bind", str(ROOT / part), str(ROOT / part)]
     if DATA.exists():
-        cmd += ["--ro-bind", str(DATA), str(KIT_MOUNT / "data")]
+        cmd += ["--ro-bind", str(DATA), str(DATA)]
     cmd += ["--bind", str(workdir), str(SUBMISSION_MOUNT), "--proc", "/proc", "--dev", "/dev",
             "--chdir", str(SUBMISSION_MOUNT)]
     for dev in gpu_devices():
@@ -121,6 +124,13 @@ def bwrap_command(workdir: Path, uid: int) -> list[str]:
     cmd += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
             "--bounding-set=-all", "--no-new-privs", "--"]
     return cmd
+
+
+def holder_command(workdir: Path, uid: int, info_fd: int) -> list[str]:
+    """A new sandbox over `workdir` around a holder process: bubblewrap writes the host PID of the
+    sandbox's init (whose namespaces the worker joins) to `info_fd`; the holder prints "ready"."""
+    cmd = bwrap_command(workdir, uid)
+    return cmd[:1] + ["--info-fd", str(info_fd)] + cmd[1:] + list(HOLDER)
 
 
 def gpu_devices() -> list[Path]:
@@ -143,9 +153,9 @@ def _parents(path: Path) -> list[str]:
     return args
 
 
-def worker_environment(isolation: Isolation, threads: int) -> dict[str, str]:
-    """A clean environment: nothing of the grader's own leaks in."""
-    kit = KIT_MOUNT if isolation is Isolation.BWRAP else ROOT
+def worker_environment(threads: int) -> dict[str, str]:
+    """A clean environment: nothing of the grader's own leaks in. The kit is at its own paths
+    with or without a sandbox."""
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": "/tmp",
@@ -153,12 +163,12 @@ def worker_environment(isolation: Isolation, threads: int) -> dict[str, str]:
         "USER": "sandbox",
         "LOGNAME": "sandbox",
         "LANG": "C.UTF-8",
-        "PYTHONPATH": f"{kit}{os.pathsep}{kit / 'exercises'}",
+        "PYTHONPATH": f"{ROOT}{os.pathsep}{ROOT / 'exercises'}",
         "PYTHONDONTWRITEBYTECODE": "1",
         "PYTHONHASHSEED": "0",
         "PYTHONNOUSERSITE": "1",
         "MPLBACKEND": "Agg",
-        "CNN_KIT_DATA": str(kit / "data"),
+        "CNN_KIT_DATA": str(DATA),
         "CNN_KIT_THREADS": str(threads),
         "OMP_NUM_THREADS": str(threads),
         "MKL_NUM_THREADS": str(threads),
@@ -169,14 +179,6 @@ def worker_environment(isolation: Isolation, threads: int) -> dict[str, str]:
     if "CUDA_VISIBLE_DEVICES" in os.environ:
         env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
     return env
-
-
-def zygote_command(isolation: Isolation, workdir: Path, uid: int, control_fd: int) -> list[str]:
-    """The command that starts a slot's fork server (grader.zygote) over `workdir`."""
-    python = [sys.executable, "-m", "grader.zygote", str(control_fd)]
-    if isolation is Isolation.BWRAP:
-        return bwrap_command(workdir, uid) + python + [str(SUBMISSION_MOUNT), isolation.value]
-    return python + [str(workdir), isolation.value]
 
 
 def apply_limits(limits: Limits, gpu: bool = False) -> None:

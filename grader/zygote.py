@@ -1,22 +1,24 @@
-"""The worker's fork server: it runs INSIDE a slot's sandbox, imports torch once, and forks one
-fresh worker per submission, so a submission pays a fork instead of a sandbox start and a
-torch import (about 3 s each time on two cores).
+"""The workers' fork server (zygote): one clean process imports torch, torchvision and the
+probes once, and every worker of a grading run is forked from that image. A submission pays
+a fork instead of an interpreter start and a torch import (about 3 s on two cores), and all
+parallel slots share one copy of torch's memory.
 
-It runs as `python -m grader.zygote CONTROL_FD FOLDER ISOLATION` (under the slot's unprivileged
-uid when ISOLATION is "bwrap"), and never
-runs student code itself. Over the control socket (which only it holds) the trusted grader
-sends "fork" with a fresh request pipe, reply pipe and output file, and "kill". Each child
-closes the control socket before it imports anything of the student's, then serves probes
-exactly as `grader.worker` does, over its own pipes only.
+The grader starts it (`python -m grader.zygote LISTEN_FD`, stdin a pipe whose end stops it)
+from a clean environment, before any hidden test or solution is loaded, so its memory holds
+nothing a student may not see; it never runs student code. Each grading process connects and
+gets a handler, a fork of the zygote, for its connection. Over it the grader sends "fork"
+(with a request pipe, a reply pipe and an output file passed by SCM_RIGHTS, and the sandbox,
+uid, limits and environment for the worker) and "kill"; the handler answers "exited".
 
-When a child ends (or is killed), the zygote kills every other process of its uid in the
-sandbox (the child's whole tree, daemons included) and checks that none is left, empties
-/tmp and removes SysV IPC objects, and only then reports "exited": the next
-submission's child starts from the same clean state a new sandbox would give it. The zygote
-is not dumpable, so a child can neither ptrace it nor read its file descriptors through
-/proc; a child that signals it only ends the slot's sandbox, which the grader restarts.
-Without a sandbox (--sandbox none) there is nothing of its own to sweep: it only kills the
-child's process group, and never touches the machine's /tmp or IPC objects.
+For a sandboxed worker the grader first starts a new sandbox with bubblewrap
+(grader.sandbox.holder_command). The handler's child joins its namespaces with setns(), takes
+its root, and forks the worker into its PID namespace. The worker closes every descriptor but
+its pipes, sets the rlimits, drops every capability (bounding set included) and becomes the
+slot's uid with no_new_privs, all before it imports the student's code. The zygote and its
+handlers are root processes outside the sandbox: a worker can neither see nor signal them.
+The grader ends a sandboxed worker by killing its sandbox: the kernel then kills every process
+in the PID namespace and frees its /tmp and IPC objects. Without a sandbox (--sandbox none) the
+worker runs as the grader's user in its own process group, which is killed when it ends.
 """
 
 from __future__ import annotations
@@ -30,22 +32,21 @@ import select
 import signal
 import socket
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 PRELOAD = (
     "torch", "torch.optim", "torch.utils.data", "torchvision", "torchvision.transforms", "torchvision.utils",
     "matplotlib.figure", "matplotlib.font_manager", "matplotlib.backends.backend_agg", "PIL.Image", "grader.worker",
+    "grader.sandbox",
 )
-SCRATCH = (Path("/tmp"),)  # the one writable place besides /sub, which the grader refills
-PR_SET_DUMPABLE, PR_SET_CHILD_SUBREAPER = 4, 36
-IPC_RMID = 0
+NAMESPACES = ("cgroup", "ipc", "uts", "net", "pid", "mnt")  # mnt last: it changes what /proc shows
+PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 4, 24, 38
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
 def preload() -> None:
-    """Import what every probe needs, then freeze it so children share the pages."""
+    """Import what every probe needs, then freeze it so forks share the pages."""
     for name in PRELOAD:
         importlib.import_module(name)
     for path in sorted((Path(__file__).parent / "probes").glob("*.py")):
@@ -56,123 +57,6 @@ def preload() -> None:
 
 def send(control: socket.socket, message: dict[str, Any]) -> None:
     control.sendall(json.dumps(message).encode() + b"\n")
-
-
-def run_child(request_fd: int, reply_fd: int, output_fd: int, folder: Path, threads: int) -> None:
-    """In the forked child: become a worker for the submission in `folder`, then exit."""
-    from grader import worker
-
-    os.setsid()  # its own process group, killed as one
-    os.dup2(output_fd, 1)
-    os.dup2(output_fd, 2)
-    os.close(output_fd)
-    os.chdir(folder)
-    sys.path.insert(0, str(folder))
-    code = 0
-    try:
-        worker.torch.set_num_threads(threads)
-        requests = os.fdopen(request_fd, "rb", buffering=0)
-        replies = os.fdopen(reply_fd, "wb")
-        worker.serve(worker.Submission(folder), requests, replies)
-    except BaseException:  # noqa: BLE001 - whatever happened, this process ends here
-        code = 1
-    finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except BaseException:  # noqa: BLE001 - a student may have replaced or closed them
-                pass
-        os._exit(code)
-
-
-def kill_others(child: int, sandboxed: bool) -> None:
-    """Kill and reap the child's process group and, in a sandbox, every other process of the
-    sandbox but the zygote (and bubblewrap's init)."""
-    me = os.getpid()
-    for _ in range(100):
-        for target in (-child, -1) if sandboxed else (-child,):
-            try:
-                os.kill(target, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        while True:
-            try:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid == 0:
-                break
-        if not sandboxed:
-            return
-        alive = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and int(p.name) not in (1, me)]
-        if not alive:
-            return
-        time.sleep(0.01)
-    raise RuntimeError("processes of a finished submission survived")
-
-
-def mounts_below(folder: Path) -> set[Path]:
-    """The mount points under `folder` and their ancestors: bubblewrap's binds (a kit or venv that
-    lives under /tmp is bound there), which are read-only and not the children's to remove."""
-    kept: set[Path] = set()
-    for line in Path("/proc/self/mountinfo").read_text().splitlines():
-        point = Path(line.split()[4].replace("\\040", " "))
-        if folder in point.parents:
-            kept.add(point)
-            kept.update(p for p in point.parents if folder in p.parents)
-    return kept
-
-
-def remove(path: Path, kept: set[Path]) -> None:
-    """Remove `path` and everything under it, except the bind mounts in `kept` (and their ancestors)."""
-    if path in kept:
-        if path.is_dir() and not path.is_mount():
-            for entry in path.iterdir():
-                remove(entry, kept)
-        return
-    if path.is_dir() and not path.is_symlink():
-        path.chmod(0o700)
-        for entry in path.iterdir():
-            remove(entry, kept)
-        path.rmdir()
-    else:
-        path.unlink(missing_ok=True)
-
-
-def wipe_scratch() -> None:
-    """Empty the writable scratch places and remove SysV IPC objects a child left behind."""
-    for folder in SCRATCH:
-        if folder.is_dir():
-            kept = mounts_below(folder)
-            for entry in folder.iterdir():
-                remove(entry, kept)
-    for kind, remove_ipc in (("shm", _libc.shmctl), ("sem", _libc.semctl), ("msg", _libc.msgctl)):
-        table = Path(f"/proc/sysvipc/{kind}")
-        if table.exists():
-            for line in table.read_text().splitlines()[1:]:
-                ident = int(line.split()[1])
-                if kind == "sem":
-                    remove_ipc(ident, 0, IPC_RMID)
-                else:
-                    remove_ipc(ident, IPC_RMID, None)
-
-
-def watch(pid: int, reader: "LineReader", sandboxed: bool) -> tuple[int, int | None]:
-    """Wait for the child to end, killing it if the grader asks; return (status, kill request id)."""
-    kill_id = None
-    while True:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            return (os.waitstatus_to_exitcode(status), kill_id)
-        ready, _, _ = select.select([reader.control], [], [], 0.05)
-        if ready:
-            message = reader.read()
-            if message is None:  # the grader is gone: end everything
-                kill_others(pid, sandboxed)
-                os._exit(0)
-            if message.get("op") == "kill":
-                kill_id = message.get("id")
-                os.kill(pid, signal.SIGKILL)
 
 
 class LineReader:
@@ -194,46 +78,186 @@ class LineReader:
         return json.loads(line)
 
 
-def main() -> None:
-    control = socket.socket(fileno=int(sys.argv[1]))
-    folder = Path(sys.argv[2])
-    # Sweeping the sandbox (kill -1, emptying /tmp) is only safe inside one, as an unprivileged uid.
-    sandboxed = sys.argv[3] == "bwrap" and os.getuid() != 0 and os.getpid() != 1
-    threads = int(os.environ.get("CNN_KIT_THREADS", "1"))
-    _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-    _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    preload()
+def enter_sandbox(init_pid: int) -> None:
+    """Join the namespaces of the sandbox whose init is `init_pid` and take its root, as nsenter does."""
+    root = os.open(f"/proc/{init_pid}/root", os.O_RDONLY | os.O_DIRECTORY)
+    joined = []
+    for ns in NAMESPACES:
+        theirs = f"/proc/{init_pid}/ns/{ns}"
+        if os.path.exists(theirs) and os.stat(theirs).st_ino != os.stat(f"/proc/self/ns/{ns}").st_ino:
+            joined.append(os.open(theirs, os.O_RDONLY))
+    for fd in joined:
+        if _libc.setns(fd, 0) != 0:
+            raise OSError(ctypes.get_errno(), "setns() failed")
+        os.close(fd)
+    os.fchdir(root)
+    os.chroot(".")
+    os.close(root)
+
+
+def drop_privileges(uid: int) -> None:
+    """Become `uid` with no capabilities, an empty bounding set and no_new_privs; check it held."""
+    last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
+    for cap in range(last + 1):
+        _libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+    if os.getresuid() != (uid, uid, uid) or any(int(status[c], 16) for c in ("CapEff", "CapPrm", "CapBnd")):
+        raise PermissionError("could not drop privileges")
+
+
+def close_fds_except(keep: set[int]) -> None:
+    """Close every descriptor above stderr but those in `keep`."""
+    low = 3
+    for fd in sorted(keep):
+        os.closerange(low, fd)
+        low = fd + 1
+    os.closerange(low, os.sysconf("SC_OPEN_MAX"))
+
+
+def run_worker(request_fd: int, reply_fd: int, output_fd: int, order: dict[str, Any]) -> None:
+    """In the worker: take the submission's uid, limits and environment, then serve probes over its
+    own pipes, and exit."""
+    from grader import sandbox, worker
+
+    code = 0
+    try:
+        os.setsid()  # its own process group, killed as one
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        os.dup2(output_fd, 1)
+        os.dup2(output_fd, 2)
+        close_fds_except({request_fd, reply_fd})
+        sandbox.apply_limits(sandbox.Limits(**order["limits"]), order["gpu"])
+        if order["uid"] is not None:
+            drop_privileges(order["uid"])
+        os.environ.clear()
+        os.environ.update(order["env"])
+        folder = Path(order["folder"])
+        os.chdir(folder)
+        sys.path[:] = [str(folder)] + [p for p in sys.path if p and os.path.isdir(p)]
+        worker.torch.set_num_threads(order["threads"])
+        requests = os.fdopen(request_fd, "rb", buffering=0)
+        replies = os.fdopen(reply_fd, "wb")
+        worker.serve(worker.Submission(folder), requests, replies)
+    except BaseException:  # noqa: BLE001 - whatever happened, this process ends here
+        code = 1
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:  # noqa: BLE001 - a student may have replaced or closed them
+                pass
+        os._exit(code)
+
+
+def run_child(fds: list[int], order: dict[str, Any]) -> None:
+    """In the handler's child: become the worker, or, for a sandbox, enter it and fork the worker
+    into its PID namespace, then end as the worker ended."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if order["sandbox"] is None:
+        run_worker(*fds, order)
+    try:
+        enter_sandbox(order["sandbox"])
+        worker_pid = os.fork()
+    except BaseException:  # noqa: BLE001 - the sandbox was gone, or setns refused: report it as a crash
+        os._exit(70)
+    if worker_pid == 0:
+        run_worker(*fds, order)
+    for fd in fds:
+        os.close(fd)
+    _, status = os.waitpid(worker_pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0:  # die of the same signal, so the grader can say why
+        signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
+    os._exit(code & 0xFF)
+
+
+def kill_group(leader: int) -> None:
+    try:
+        os.killpg(leader, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def end_child(child: int, sandboxed: bool) -> int:
+    """Kill the running child (without a sandbox, its whole process group; in one, the grader
+    kills the sandbox) and reap it; return its status."""
+    if sandboxed:
+        os.kill(child, signal.SIGKILL)
+    else:
+        kill_group(child)
+    _, status = os.waitpid(child, 0)
+    return os.waitstatus_to_exitcode(status)
+
+
+def watch(child: int, reader: LineReader) -> tuple[int | None, int | None]:
+    """Wait for the child to end or the grader to ask for a kill; return (status if it ended, kill id)."""
+    while True:
+        done, status = os.waitpid(child, os.WNOHANG)
+        if done:
+            return os.waitstatus_to_exitcode(status), None
+        if select.select([reader.control], [], [], 0.05)[0]:
+            message = reader.read()
+            if message is None or message.get("op") == "kill":
+                return None, (message or {}).get("id", -1)
+
+
+def handle(control: socket.socket) -> None:
+    """Serve one grading process's connection: fork workers on request, one at a time."""
     reader = LineReader(control)
     send(control, {"ready": True})
-    child = 0
     while True:
         message = reader.read()
         if message is None:
             return
-        if message.get("op") == "fork" and len(reader.fds) == 3:
-            request_fd, reply_fd, output_fd = reader.fds
-            reader.fds = []
+        fds, reader.fds = reader.fds, []
+        if message.get("op") == "fork" and len(fds) == 3:
             sys.stdout.flush()
             sys.stderr.flush()
             child = os.fork()
             if child == 0:
                 control.close()
-                signal.signal(signal.SIGINT, signal.SIG_DFL)
-                run_child(request_fd, reply_fd, output_fd, folder, threads)
-            for fd in (request_fd, reply_fd, output_fd):
+                run_child(fds, message)
+            for fd in fds:
                 os.close(fd)
-            status, kill_id = watch(child, reader, sandboxed)
-        else:  # "kill" with no child running: nothing to kill, but sweep and answer all the same
-            for fd in reader.fds:
+            sandboxed = message["sandbox"] is not None
+            status, kill_id = watch(child, reader)
+            if status is None:
+                status = end_child(child, sandboxed)
+            elif not sandboxed:  # what the worker started outlives it in its group, unless killed
+                kill_group(child)
+            if kill_id == -1:  # the grader is gone
+                return
+        else:  # "kill" with no child running: nothing to kill, answer all the same
+            for fd in fds:
                 os.close(fd)
-            reader.fds = []
             status, kill_id = 0, message.get("id")
-        if child:
-            kill_others(child, sandboxed)
-            child = 0  # never signal its group again: without a sandbox its number may be reused
-        if sandboxed:
-            wipe_scratch()
         send(control, {"exited": status, "for": kill_id})
+
+
+def main() -> None:
+    listener = socket.socket(fileno=int(sys.argv[1]))
+    _libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    preload()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # handlers are reaped by the kernel
+    while True:
+        ready, _, _ = select.select([listener, sys.stdin], [], [])
+        if sys.stdin in ready and not os.read(sys.stdin.fileno(), 1):
+            return  # the grader that started us is gone
+        if listener in ready:
+            connection, _ = listener.accept()
+            if os.fork() == 0:
+                listener.close()
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                try:
+                    handle(connection)
+                finally:
+                    os._exit(0)
+            connection.close()
 
 
 if __name__ == "__main__":

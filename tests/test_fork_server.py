@@ -1,6 +1,7 @@
-"""The slot's fork server keeps every isolation guarantee of a fresh sandbox per submission:
-nothing a submission started or wrote outlives its worker, a worker cannot reach the zygote,
-a broken zygote is replaced, and without a sandbox the zygote sweeps nothing of the machine's."""
+"""Forking workers from one zygote keeps every isolation guarantee of a fresh interpreter per
+submission: nothing a submission started or wrote outlives its worker, a worker runs with no
+privileges and can neither see nor signal the zygote, a dead zygote is replaced, and without
+a sandbox only the worker's own process group is killed."""
 
 from __future__ import annotations
 
@@ -32,13 +33,35 @@ if os.fork() == 0:
     os._exit(0)
 '''
 
-PEEK = '''
+LOOK_AROUND = '''
 import os
-try:
-    os.listdir(f"/proc/{os.getppid()}/fd")
-    print("ZYGOTE-FDS-READABLE")
-except OSError as exc:
-    print("zygote fds:", type(exc).__name__)
+from pathlib import Path
+print("TMP:", sorted(p.name for p in Path("/tmp").iterdir()))
+print("SHM:", len(Path("/proc/sysvipc/shm").read_text().splitlines()) - 1)
+status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+print("CAPS:", [int(status[c], 16) for c in ("CapEff", "CapPrm", "CapBnd")], "NNP:", status["NoNewPrivs"].strip())
+others = [int(p) for p in os.listdir("/proc") if p.isdigit() and os.stat(f"/proc/{p}").st_uid != os.getuid()]
+print("OTHERS:", others, "PARENT:", os.getppid())
+for pid in others:
+    try:
+        os.listdir(f"/proc/{pid}/fd")
+        print("FDS-READABLE", pid)
+    except OSError:
+        pass
+    try:
+        os.kill(pid, 0)
+        print("SIGNALLABLE", pid)
+    except OSError:
+        pass
+'''
+
+KILL_ALL = '''
+import os, signal
+for target in (os.getppid(), 1, -1):
+    try:
+        os.kill(target, signal.SIGKILL)
+    except OSError:
+        pass
 '''
 
 UNSANDBOXED = '''
@@ -50,12 +73,8 @@ if os.fork() == 0:  # a plain child: its process group is killed with the worker
     os._exit(0)
 '''
 
-KILL_ZYGOTE = '''
-import os, signal
-os.kill(os.getppid(), signal.SIGKILL)
-'''
-
 SLOT = 11  # a slot no other test uses, so the uid's processes are this test's alone
+LENET = (SOLUTIONS / "lenet.py").read_text()
 
 
 def uid_processes(uid: int) -> list[int]:
@@ -83,56 +102,69 @@ def import_lenet(worker: Worker) -> None:
         worker.call("lenet.net_forward", cls="NoSuchNet", x=torch.zeros(1, 1, 32, 32))
 
 
-def zygote(isolation: sandbox.Isolation) -> fork_server.ForkServer:
-    return fork_server.for_slot(isolation, sandbox.sandbox_uid(SLOT), sandbox.Limits(), 1)
+def forward(worker: Worker) -> tuple[int, ...]:
+    return tuple(worker.call("lenet.net_forward", cls="Net", x=torch.zeros(2, 1, 32, 32))["out"].shape)
 
 
-def sandbox_root(server: fork_server.ForkServer) -> Path:
-    """The zygote's view of the file system, seen from the host (we are root)."""
-    zygote_pid = max(uid_processes(server.uid))
-    return Path(f"/proc/{zygote_pid}/root")
+def own_zygote() -> fork_server.Zygote:
+    assert fork_server._OWN is not None and fork_server._OWN.alive()
+    return fork_server._OWN
 
 
 def test_nothing_a_submission_started_or_wrote_outlives_its_worker(tmp_path, isolation):
     uid = sandbox.sandbox_uid(SLOT)
     first = worker_over(tmp_path, "first", LEFTOVERS, isolation)
     import_lenet(first)
-    assert len(uid_processes(uid)) >= 3  # the zygote, the worker and its daemon
+    assert len(uid_processes(uid)) >= 3  # the sandbox's holder, the worker and its daemon
+    zygote_pid = own_zygote().proc.pid
     first.stop()
-    assert len(uid_processes(uid)) == 1, "only the zygote may be left"
-    root = sandbox_root(zygote(isolation))
-    left = {p.name for p in (root / "tmp").iterdir()}
-    assert not left & {"left-behind", "locked"}, "the worker's files in /tmp must be gone"
-    assert all(Path("/tmp", name).is_dir() for name in left), "only bubblewrap's folders for binds may stay"
-    assert len((root / "proc/sysvipc/shm").read_text().splitlines()) == 1  # the header alone
-    server_pid = uid_processes(uid)
+    assert not uid_processes(uid), "nothing of the submission may be left"
 
-    second = worker_over(tmp_path, "second", (SOLUTIONS / "lenet.py").read_text(), isolation)
-    out = second.call("lenet.net_forward", cls="Net", x=torch.zeros(2, 1, 32, 32))
-    assert tuple(out["out"].shape) == (2, 10)
-    assert set(server_pid) <= set(uid_processes(uid)), "the next submission reuses the zygote"
-    assert not (Path(second.workdir) / "left-behind").exists()
+    second = worker_over(tmp_path, "second", LOOK_AROUND + LENET, isolation)
+    assert forward(second) == (2, 10)
     second.stop()
+    printed = second.output()
+    left = eval(printed.split("TMP:")[1].splitlines()[0])  # noqa: S307 - our own probe's repr
+    assert not set(left) & {"left-behind", "locked"}, "the worker's files in /tmp must be gone"
+    assert all(Path("/tmp", name).is_dir() for name in left), "only bubblewrap's folders for binds may stay"
+    assert "SHM: 0" in printed, "the SysV segment must be gone"
+    assert own_zygote().proc.pid == zygote_pid, "the next submission forks from the same zygote"
 
 
-def test_a_worker_cannot_read_the_zygotes_file_descriptors(tmp_path, isolation):
-    worker = worker_over(tmp_path, "peek", PEEK, isolation)
+def test_a_worker_has_no_privileges_and_cannot_reach_the_zygote(tmp_path, isolation):
+    worker = worker_over(tmp_path, "peek", LOOK_AROUND, isolation)
     import_lenet(worker)
     worker.stop()
     printed = worker.output()
-    assert "zygote fds: PermissionError" in printed and "READABLE" not in printed
+    assert "CAPS: [0, 0, 0] NNP: 1" in printed
+    assert "OTHERS: [1] PARENT: 0" in printed, "only the sandbox's init (root) is visible, not the zygote"
+    assert "READABLE" not in printed and "SIGNALLABLE" not in printed
 
 
-def test_a_killed_zygote_is_replaced_for_the_next_worker(tmp_path, isolation):
-    worker = worker_over(tmp_path, "killer", KILL_ZYGOTE, isolation)
+def test_a_worker_that_kills_all_it_can_harms_only_itself(tmp_path, isolation):
+    worker = worker_over(tmp_path, "killer", KILL_ALL, isolation)
     with pytest.raises(Exception):
-        worker.call("lenet.net_forward", cls="Net", x=torch.zeros(1, 1, 32, 32))
+        forward(worker)
     worker.stop()
-    healthy = worker_over(tmp_path, "healthy", (SOLUTIONS / "lenet.py").read_text(), isolation)
-    out = healthy.call("lenet.net_forward", cls="Net", x=torch.zeros(1, 1, 32, 32))
-    assert tuple(out["out"].shape) == (1, 10)
+    zygote_pid = own_zygote().proc.pid
+    healthy = worker_over(tmp_path, "healthy", LENET, isolation)
+    assert forward(healthy) == (2, 10)
     healthy.stop()
-    assert zygote(isolation).alive()
+    assert own_zygote().proc.pid == zygote_pid
+
+
+def test_a_dead_zygote_is_replaced_for_the_next_worker(tmp_path, isolation):
+    warm = worker_over(tmp_path, "warm", LENET, isolation)
+    assert forward(warm) == (2, 10)
+    warm.stop()
+    fork_server.for_slot(isolation, sandbox.sandbox_uid(SLOT), sandbox.Limits(), 1).stop()
+    dead = own_zygote()
+    dead.proc.kill()
+    dead.proc.wait()
+    healthy = worker_over(tmp_path, "after", LENET, isolation)
+    assert forward(healthy) == (2, 10)
+    healthy.stop()
+    assert own_zygote().proc.pid != dead.proc.pid
 
 
 def test_without_a_sandbox_the_zygote_leaves_the_machine_alone(tmp_path):
@@ -153,4 +185,4 @@ def test_without_a_sandbox_the_zygote_leaves_the_machine_alone(tmp_path):
         bystander.kill()
         sentinel.unlink(missing_ok=True)
         written.unlink(missing_ok=True)
-        zygote(sandbox.Isolation.NONE).stop()
+        fork_server.for_slot(sandbox.Isolation.NONE, sandbox.sandbox_uid(SLOT), sandbox.Limits(), 1).stop()

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from grader import sandbox
-from grader.paths import HIDDEN, ROOT, SOLUTIONS
+from grader.paths import DATA, HIDDEN, ROOT, SOLUTIONS
 
 PROBE = """
 import getpass, os, socket, sys
@@ -15,9 +15,9 @@ from pathlib import Path
 checks = {
     "user": getpass.getuser(),  # the uid has no passwd entry; torch's caches still ask for a name
     "solutions": Path(sys.argv[1]).exists(),
-    "hidden": Path(sys.argv[2]).exists() or Path("/kit/grader/hidden").exists(),
-    "probes": Path("/kit/grader/probes/__init__.py").exists(),
-    "data": Path("/kit/data/MNIST/raw").is_dir(),
+    "hidden": Path(sys.argv[2]).exists() or Path(sys.argv[3], "grader/hidden").exists(),
+    "probes": Path(sys.argv[3], "grader/probes/__init__.py").exists(),
+    "data": Path(sys.argv[4], "MNIST/raw").is_dir(),
     "uid": os.getuid(),
 }
 try:
@@ -25,7 +25,7 @@ try:
     checks["network"] = True
 except OSError:
     checks["network"] = False
-for target in ("/sub/x", "/tmp/x", "/kit/grader/x", "/usr/x"):
+for target in ("/sub/x", "/tmp/x", sys.argv[3] + "/grader/x", "/usr/x"):
     try:
         Path(target).write_text("x")
         checks[target] = True
@@ -41,9 +41,8 @@ def run_inside(tmp_path: Path) -> dict:
     uid = sandbox.sandbox_uid(9)
     sandbox.prepare_workdir(workdir, uid, sandbox.Isolation.BWRAP)
     cmd = sandbox.bwrap_command(workdir, uid) + [sys.executable, "-c", PROBE, str(SOLUTIONS / "lenet.py"),
-                                                 str(HIDDEN / "test_lenet.py")]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60,
-                          env=sandbox.worker_environment(sandbox.Isolation.BWRAP, 1))
+                                                 str(HIDDEN / "test_lenet.py"), str(ROOT), str(DATA)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=sandbox.worker_environment(1))
     assert done.returncode == 0, done.stderr
     return eval(done.stdout)  # noqa: S307 - our own probe's repr of plain values
 
@@ -60,7 +59,7 @@ def test_worker_has_no_network_and_writes_only_its_folders(tmp_path, isolation):
     seen = run_inside(tmp_path)
     assert seen["network"] is False
     assert seen["/sub/x"] and seen["/tmp/x"]
-    assert not seen["/kit/grader/x"] and not seen["/usr/x"]
+    assert not seen[f"{ROOT}/grader/x"] and not seen["/usr/x"]
 
 
 def test_tmpfs_comes_before_the_binds_so_kits_under_tmp_stay_visible():
