@@ -143,8 +143,11 @@ class ForkServer:
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
         out = os.open(output, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        # With the sandbox's init goes a pidfd for it: the zygote checks that the /proc/PID it
+        # opened was that process, not one that took its number after it died.
+        init = [self._sandbox_init] if self._sandbox_init is not None else []
         try:
-            socket.send_fds(self.control, [json.dumps(order).encode() + b"\n"], [req_r, rep_w, out])
+            socket.send_fds(self.control, [json.dumps(order).encode() + b"\n"], [req_r, rep_w, out, *init])
         except OSError as exc:
             for fd in (req_w, rep_r):
                 os.close(fd)
@@ -197,6 +200,7 @@ class ForkServer:
             self._control = None
 
     def close(self) -> None:
+        self.end_worker()  # a worker still running (only ever in a failure path) is ended first
         self.stop()
         shutil.rmtree(self.base, ignore_errors=True)
 

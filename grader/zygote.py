@@ -7,8 +7,8 @@ The grader starts it (`python -m grader.zygote LISTEN_FD`, stdin a pipe whose en
 from a clean environment, before any hidden test or solution is loaded, so its memory holds
 nothing a student may not see; it never runs student code. Each grading process connects and
 gets a handler, a fork of the zygote, for its connection. Over it the grader sends "fork"
-(with a request pipe, a reply pipe and an output file passed by SCM_RIGHTS, and the sandbox,
-uid, limits and environment for the worker) and "kill"; the handler answers "exited".
+(with a request pipe, a reply pipe, an output file and a pidfd for the sandbox's init passed by
+SCM_RIGHTS, and the sandbox, uid, limits and environment for the worker) and "kill"; the handler answers "exited".
 
 For a sandboxed worker the grader first starts a new sandbox with bubblewrap
 (grader.sandbox.holder_command). The handler's child joins its namespaces with setns(), takes
@@ -78,14 +78,16 @@ class LineReader:
         return json.loads(line)
 
 
-def enter_sandbox(init_pid: int) -> None:
-    """Join the namespaces of the sandbox whose init is `init_pid` and take its root, as nsenter does."""
+def enter_sandbox(init_pid: int, init_pidfd: int) -> None:
+    """Join the namespaces of the sandbox whose init is `init_pid` and take its root, as nsenter
+    does. `init_pidfd` proves that /proc/`init_pid` was still that init when it was opened."""
     root = os.open(f"/proc/{init_pid}/root", os.O_RDONLY | os.O_DIRECTORY)
     joined = []
     for ns in NAMESPACES:
         theirs = f"/proc/{init_pid}/ns/{ns}"
         if os.path.exists(theirs) and os.stat(theirs).st_ino != os.stat(f"/proc/self/ns/{ns}").st_ino:
             joined.append(os.open(theirs, os.O_RDONLY))
+    signal.pidfd_send_signal(init_pidfd, 0)  # raises if the init died: its number may be another's now
     for fd in joined:
         if _libc.setns(fd, 0) != 0:
             raise OSError(ctypes.get_errno(), "setns() failed")
@@ -158,14 +160,14 @@ def run_child(fds: list[int], order: dict[str, Any]) -> None:
     into its PID namespace, then end as the worker ended."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     if order["sandbox"] is None:
-        run_worker(*fds, order)
+        run_worker(*fds[:3], order)
     try:
-        enter_sandbox(order["sandbox"])
+        enter_sandbox(order["sandbox"], fds[3])
         worker_pid = os.fork()
     except BaseException:  # noqa: BLE001 - the sandbox was gone, or setns refused: report it as a crash
         os._exit(70)
     if worker_pid == 0:
-        run_worker(*fds, order)
+        run_worker(*fds[:3], order)
     for fd in fds:
         os.close(fd)
     _, status = os.waitpid(worker_pid, 0)
@@ -215,7 +217,7 @@ def handle(control: socket.socket) -> None:
         if message is None:
             return
         fds, reader.fds = reader.fds, []
-        if message.get("op") == "fork" and len(fds) == 3:
+        if message.get("op") == "fork" and len(fds) == (3 if message.get("sandbox") is None else 4):
             sys.stdout.flush()
             sys.stderr.flush()
             child = os.fork()

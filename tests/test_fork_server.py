@@ -6,6 +6,8 @@ a sandbox only the worker's own process group is killed."""
 from __future__ import annotations
 
 import os
+import select
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -165,6 +167,29 @@ def test_a_dead_zygote_is_replaced_for_the_next_worker(tmp_path, isolation):
     assert forward(healthy) == (2, 10)
     healthy.stop()
     assert own_zygote().proc.pid != dead.proc.pid
+
+
+def test_no_worker_is_forked_into_a_sandbox_that_died(tmp_path, isolation):
+    """The zygote's child checks the sandbox's init through its pidfd: if it died, no worker starts."""
+    server = fork_server.ForkServer(isolation, sandbox.sandbox_uid(SLOT), sandbox.Limits(), 1)
+    start_sandbox = server._start_sandbox
+
+    def start_then_kill() -> int:
+        init_pid = start_sandbox()
+        signal.pidfd_send_signal(server._sandbox_init, signal.SIGKILL)
+        select.select([server._sandbox_init], [], [], 10)
+        return init_pid
+
+    server._start_sandbox = start_then_kill
+    modules = tmp_path / "modules"
+    modules.mkdir()
+    (modules / "lenet.py").write_text(LENET)
+    try:
+        server.start()
+        server.fork(modules, tmp_path / "output")
+        assert server.exited(30) == 70
+    finally:
+        server.close()
 
 
 def test_without_a_sandbox_the_zygote_leaves_the_machine_alone(tmp_path):
