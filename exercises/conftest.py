@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import time
 
 import pytest
@@ -53,3 +54,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         terminalreporter.section("your progress", sep="=")
         for line in lines:
             terminalreporter.write_line(line)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The run is over: freeze what is left, so that the interpreter's exit does not garbage-collect
+    torch's and torchvision's objects one by one (about 1 s of every run)."""
+    gc.freeze()

@@ -3,6 +3,7 @@ against its own sandboxed worker, caching each result the moment it is known."""
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import time
@@ -61,6 +62,7 @@ def _init_worker(slots: "multiprocessing.Queue[int]", zygote: str) -> None:
     import torch
 
     torch.set_num_threads(1)
+    gc.freeze()  # torch's objects, shared with the template, are never collected: no copy-on-write, a quick exit
 
 
 def _grade_job(job: Job, options: GradeOptions) -> SubmissionResult:
