@@ -1,8 +1,8 @@
 """The trusted side of the channel: start a submission's worker, send probe requests, read replies.
 
 A worker is a fork of the run's zygote, in a new sandbox (grader.fork_server). Every call has
-a deadline. A worker that crashes, exits, hangs or garbles the channel is killed with everything it
-started and a fresh one is forked for the next call, up to a limit, so tests
+a deadline. A worker that crashes, exits, hangs or garbles the channel is killed with
+everything it started and a fresh one is forked for the next call, up to a limit, so tests
 that ran before still count and one bad probe does not sink the rest. The exercise whose
 probe failed that way is not probed again: its remaining checks fail at once instead of
 each paying the same timeout, and the other exercises go on.

@@ -182,9 +182,10 @@ def worker_environment(threads: int) -> dict[str, str]:
 
 
 def apply_limits(limits: Limits, gpu: bool = False) -> None:
-    """Set rlimits in the child before exec (inherited by the sandbox). With a GPU, memory is
-    bounded by RLIMIT_DATA rather than RLIMIT_AS: CUDA reserves far more address space than any
-    sensible limit (its reservations are not writable, so the data limit does not count them)."""
+    """Set a worker's rlimits (the zygote's fork calls this before it drops privileges). With a
+    GPU, memory is bounded by RLIMIT_DATA rather than RLIMIT_AS: CUDA reserves far more address
+    space than any sensible limit (its reservations are not writable, so the data limit does not
+    count them)."""
     resource.setrlimit(resource.RLIMIT_DATA, (limits.memory_bytes, limits.memory_bytes))
     if not gpu:
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))

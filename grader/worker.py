@@ -1,7 +1,8 @@
 """The sandboxed worker: imports a submission's modules and runs probes on request.
 
 It runs in a child that the fork server (grader.zygote) forks into a new sandbox for each
-submission, in the submission's folder. Everything it replies is an observation: the trusted grader decides. Student output goes to stdout/stderr, which the grader caps and never parses.
+submission, in the submission's folder. Everything it replies is an observation: the trusted
+grader decides. Student output goes to stdout/stderr, which the grader caps and never parses.
 """
 
 from __future__ import annotations

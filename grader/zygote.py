@@ -8,7 +8,8 @@ from a clean environment, before any hidden test or solution is loaded, so its m
 nothing a student may not see; it never runs student code. Each grading process connects and
 gets a handler, a fork of the zygote, for its connection. Over it the grader sends "fork"
 (with a request pipe, a reply pipe, an output file and a pidfd for the sandbox's init passed by
-SCM_RIGHTS, and the sandbox, uid, limits and environment for the worker) and "kill"; the handler answers "exited".
+SCM_RIGHTS, and the sandbox, uid, limits and environment for the worker) and "kill"; the
+handler answers "exited".
 
 For a sandboxed worker the grader first starts a new sandbox with bubblewrap
 (grader.sandbox.holder_command). The handler's child joins its namespaces with setns(), takes
