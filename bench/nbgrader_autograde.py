@@ -12,7 +12,8 @@ from pathlib import Path
 
 import nbformat
 
-from grader import nbgrader_export, registry
+from grader.integrations import nbgrader_export
+from grader import registry
 
 BIN = Path(sys.executable).parent
 ASSIGNMENT = "cnn"

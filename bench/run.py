@@ -150,12 +150,11 @@ FLOOR = """\
 import json, sys
 import torch
 torch.set_num_threads(1)
-from grader.notebook import LocalSubmission
-from grader.paths import HIDDEN
-from grader.runner import run_suite
+from grader.integrations.nbgrader_kernel import LocalSubmission
+from grader.grading import suite
 submission = LocalSubmission({}, folder=sys.argv[1])
-run_suite(submission, HIDDEN)
-records, _ = run_suite(submission, HIDDEN)
+suite.run(submission)
+records = suite.run(submission).records
 print(json.dumps({f"{r.exercise}::{r.name}": r.duration for r in records}))
 """
 

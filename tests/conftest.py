@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import fork_server, sandbox
+from grader.isolation import fork_server, sandbox
 from grader.paths import ROOT
 
 pytest_plugins = ["pytester"]

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from grader.cli import EXIT_BAD_INPUT, app
-from grader.paths import EXERCISES, HIDDEN, SOLUTIONS
+from grader.paths import EXERCISES, SOLUTIONS, SUITES
 
 runner = CliRunner()
 
@@ -76,7 +76,7 @@ def test_release_holds_no_secret(tmp_path):
 
 
 def test_release_leak_is_detected(tmp_path):
-    from grader import release
+    from grader.authoring import release
 
     release.build(tmp_path / "rel")
     leaked = tmp_path / "rel" / "exercises" / "lenet.py"
@@ -84,7 +84,7 @@ def test_release_leak_is_detected(tmp_path):
     assert any("lenet.py" in leak for leak in release.leaks(tmp_path / "rel"))
     leaked.write_text((EXERCISES / "lenet.py").read_text())
     assert release.leaks(tmp_path / "rel") == []
-    (tmp_path / "rel" / "notes.txt").write_text((HIDDEN / "test_lenet.py").read_text())
+    (tmp_path / "rel" / "notes.txt").write_text((SUITES / "lenet" / "test_hidden.py").read_text())
     assert any("notes.txt" in leak for leak in release.leaks(tmp_path / "rel"))
 
 

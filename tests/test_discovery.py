@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from grader import discovery
+from grader.grading import discovery
 
 MODULE = "lenet.py"
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from grader import flags, registry
+from grader.grading import static_flags as flags
+from grader import registry
 from grader.paths import SOLUTIONS
 
 

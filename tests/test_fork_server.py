@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader import fork_server, sandbox
-from grader.client import StudentError, Worker
+from grader.inside.limits import Limits
+from grader.isolation import fork_server, sandbox
+from grader.isolation.remote import StudentError, Worker
 from grader.paths import SOLUTIONS
 
 LEFTOVERS = '''
@@ -159,7 +160,7 @@ def test_a_dead_zygote_is_replaced_for_the_next_worker(tmp_path, isolation):
     warm = worker_over(tmp_path, "warm", LENET, isolation)
     assert forward(warm) == (2, 10)
     warm.stop()
-    fork_server.for_slot(isolation, sandbox.sandbox_uid(SLOT), sandbox.Limits(), 1).stop()
+    fork_server.for_slot(isolation, sandbox.sandbox_uid(SLOT), Limits(), 1).stop()
     dead = own_zygote()
     dead.proc.kill()
     dead.proc.wait()
@@ -171,7 +172,7 @@ def test_a_dead_zygote_is_replaced_for_the_next_worker(tmp_path, isolation):
 
 def test_no_worker_is_forked_into_a_sandbox_that_died(tmp_path, isolation):
     """The zygote's child checks the sandbox's init through its pidfd: if it died, no worker starts."""
-    server = fork_server.ForkServer(isolation, sandbox.sandbox_uid(SLOT), sandbox.Limits(), 1)
+    server = fork_server.ForkServer(isolation, sandbox.sandbox_uid(SLOT), Limits(), 1)
     start_sandbox = server._start_sandbox
 
     def start_then_kill() -> int:
@@ -210,4 +211,4 @@ def test_without_a_sandbox_the_zygote_leaves_the_machine_alone(tmp_path):
         bystander.kill()
         sentinel.unlink(missing_ok=True)
         written.unlink(missing_ok=True)
-        fork_server.for_slot(sandbox.Isolation.NONE, sandbox.sandbox_uid(SLOT), sandbox.Limits(), 1).stop()
+        fork_server.for_slot(sandbox.Isolation.NONE, sandbox.sandbox_uid(SLOT), Limits(), 1).stop()

@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 import torch
 
-from grader import registry, sandbox
-from grader.client import Worker
-from grader.options import GradeOptions
+from grader import registry
+from grader.isolation import sandbox
+from grader.isolation.remote import Worker
+from grader.grading.options import GradeOptions
 from grader.paths import DATA, EXERCISES, SOLUTIONS
-from grader.results import Outcome
-from grader.runner import grade
+from grader.grading.results import Outcome
+from grader.grading.runner import grade
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
 SLOT = 12  # a slot no other test module uses

@@ -11,9 +11,9 @@ import sys
 import zipfile
 from pathlib import Path
 
-from grader import gradescope_bundle
+from grader.integrations import gradescope_bundle
 from grader.paths import EXERCISES, SOLUTIONS
-from grader.results import Outcome, Status, SubmissionResult, TestRecord
+from grader.grading.results import Outcome, Status, SubmissionResult, TestRecord
 from grader.writers import gradescope
 
 TEST_KEYS = {"name", "number", "score", "max_score", "status", "output", "visibility"}
@@ -35,7 +35,7 @@ def test_results_json_follows_the_spec():
 def test_bundle_runs_against_an_autograder_root(tmp_path, isolation):
     bundle = tmp_path / "autograder.zip"
     names = gradescope_bundle.build(bundle)
-    assert {"setup.sh", "run_autograder", "solutions/lenet.py", "grader/hidden/test_lenet.py"} <= set(names)
+    assert {"setup.sh", "run_autograder", "solutions/lenet.py", "grader/exercises/lenet/test_hidden.py"} <= set(names)
     root = tmp_path / "autograder"
     with zipfile.ZipFile(bundle) as archive:
         archive.extractall(root / "source")

@@ -14,15 +14,17 @@ from pathlib import Path
 
 import pytest
 
-from grader import registry, sandbox
-from grader.engine import grade_class
+from grader.inside.limits import Limits
+from grader import registry
+from grader.isolation import sandbox
+from grader.grading.engine import grade_class
 from grader.paths import EXERCISES, SOLUTIONS
-from grader.options import GradeOptions
+from grader.grading.options import GradeOptions
 
 HOSTILE = Path(__file__).parent / "hostile"
 ATTACKS = sorted(p.stem for p in HOSTILE.glob("*.py") if not p.name.startswith("shipped_"))
 LENET_POINTS = registry.by_id("lenet").points
-LIMITS = sandbox.Limits(memory_bytes=5 << 30, processes=32, file_bytes=8 << 20, cpu_seconds=120)
+LIMITS = Limits(memory_bytes=5 << 30, processes=32, file_bytes=8 << 20, cpu_seconds=120)
 
 
 def sandbox_processes() -> list[int]:

@@ -15,9 +15,9 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from grader import cli, registry
-from grader.engine import ClassReport
-from grader.results import Outcome, Status, SubmissionResult
-from grader.results import TestRecord as Record  # not Test*: pytest would try to collect it
+from grader.grading.engine import ClassReport
+from grader.grading.results import Outcome, Status, SubmissionResult
+from grader.grading.results import TestRecord as Record  # not Test*: pytest would try to collect it
 from grader.writers import html_report
 
 HOSTILE = "<script>alert(1)</script>"
@@ -176,7 +176,7 @@ def test_empty_class_renders():
 def test_score_report_option(report, tmp_path, monkeypatch):
     """`grader score --report` writes the page (grading replaced by the hand-made report)."""
     (tmp_path / "class" / "ada").mkdir(parents=True)
-    monkeypatch.setattr(cli, "grade_class", lambda *args, **kwargs: report)
+    monkeypatch.setattr(cli.score, "grade_class", lambda *args, **kwargs: report)
     target = tmp_path / "report.html"
     result = CliRunner().invoke(cli.app, ["score", str(tmp_path / "class"), "--sandbox", "none", "--no-cache",
                                           "--report", str(target)])

@@ -18,7 +18,9 @@ import nbformat
 import pytest
 from typer.testing import CliRunner
 
-from grader import nbgrader_export, nbgrader_grade, registry, release, stubs
+from grader.integrations import nbgrader_export, nbgrader_grade
+from grader import registry
+from grader.authoring import release, stubs
 from grader.cli import app
 from grader.paths import SOLUTIONS
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from grader import checks, plugin  # noqa: F401 - import torch before pytester snapshots sys.modules
-from grader.results import Outcome
+from grader.grading import checks, plugin  # noqa: F401 - checks imports torch before pytester snapshots sys.modules
+from grader.grading.results import Outcome
 
 
 class Capture:
@@ -17,16 +17,18 @@ class Capture:
 
 
 def run(pytester: pytest.Pytester, source: str, *args: str) -> Capture:
-    pytester.makepyfile(test_lenet=source)
+    """Run `source` as the hidden suite of an exercise called lenet (its folder's name)."""
+    pytester.mkpydir("lenet")
+    pytester.makepyfile(**{"lenet/test_hidden": source})
     capture = Capture()
-    pytester.inline_run("-p", "grader.plugin", *args, plugins=[capture])
+    pytester.inline_run("-p", "grader.grading.plugin", *args, plugins=[capture])
     return capture
 
 
 def test_records_points_exercise_and_outcome(pytester):
     capture = run(pytester, """
         import pytest
-        from grader.checks import Mismatch
+        from grader.grading.checks import Mismatch
 
         @pytest.mark.points(2)
         def test_ok():
@@ -70,7 +72,7 @@ def test_maximum_comes_from_the_collected_suite_not_from_what_ran(pytester):
 def test_setup_errors_and_student_errors_are_recorded(pytester):
     capture = run(pytester, """
         import pytest
-        from grader.client import StudentError, WorkerFailed
+        from grader.isolation.remote import StudentError, WorkerFailed
 
         @pytest.fixture
         def broken():
@@ -104,7 +106,7 @@ def test_setup_errors_and_student_errors_are_recorded(pytester):
 def test_message_is_capped(pytester):
     capture = run(pytester, """
         import pytest
-        from grader.checks import Mismatch
+        from grader.grading.checks import Mismatch
 
         @pytest.mark.points(1)
         def test_long():

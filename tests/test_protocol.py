@@ -8,7 +8,7 @@ import struct
 import pytest
 import torch
 
-from grader import protocol
+from grader.inside import protocol
 
 
 def roundtrip(message):

@@ -1,4 +1,5 @@
-"""What a sandboxed worker can see and do: only the kit parts probes need, its own folder and /tmp."""
+"""What a sandboxed worker can see and do: the trust boundary (grader/inside/ and the student-side
+helpers exercises/_kit/), the data, its own folder and /tmp; nothing else of the kit."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader import sandbox
-from grader.paths import DATA, HIDDEN, ROOT, SOLUTIONS
+from grader.inside.limits import Limits, apply_limits
+from grader.isolation import sandbox
+from grader.paths import DATA, ROOT, SOLUTIONS, SUITES
 
 PROBE = """
 import getpass, os, socket, sys
@@ -15,8 +17,9 @@ from pathlib import Path
 checks = {
     "user": getpass.getuser(),  # the uid has no passwd entry; torch's caches still ask for a name
     "solutions": Path(sys.argv[1]).exists(),
-    "hidden": Path(sys.argv[2]).exists() or Path(sys.argv[3], "grader/hidden").exists(),
-    "probes": Path(sys.argv[3], "grader/probes/__init__.py").exists(),
+    "hidden": Path(sys.argv[2]).exists(),
+    "grader": sorted(p.name for p in Path(sys.argv[3], "grader").iterdir()),
+    "exercises": sorted(p.name for p in Path(sys.argv[3], "exercises").iterdir()),
     "data": Path(sys.argv[4], "MNIST/raw").is_dir(),
     "uid": os.getuid(),
 }
@@ -41,16 +44,17 @@ def run_inside(tmp_path: Path) -> dict:
     uid = sandbox.sandbox_uid(9)
     sandbox.prepare_workdir(workdir, uid, sandbox.Isolation.BWRAP)
     cmd = sandbox.bwrap_command(workdir, uid) + [sys.executable, "-c", PROBE, str(SOLUTIONS / "lenet.py"),
-                                                 str(HIDDEN / "test_lenet.py"), str(ROOT), str(DATA)]
+                                                 str(SUITES / "lenet" / "test_hidden.py"), str(ROOT), str(DATA)]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=sandbox.worker_environment(1))
     assert done.returncode == 0, done.stderr
     return eval(done.stdout)  # noqa: S307 - our own probe's repr of plain values
 
 
-def test_worker_sees_only_what_probes_need(tmp_path, isolation):
+def test_worker_sees_only_the_trust_boundary(tmp_path, isolation):
     seen = run_inside(tmp_path)
     assert not seen["solutions"] and not seen["hidden"]
-    assert seen["probes"] and seen["data"]
+    assert seen["grader"] == ["__init__.py", "inside"] and seen["exercises"] == ["_kit"]
+    assert seen["data"]
     assert seen["uid"] == sandbox.sandbox_uid(9)
     assert seen["user"] == "sandbox"
 
@@ -81,11 +85,11 @@ LIMITS_SEEN = "import resource; print(*(resource.getrlimit(r)[0] for r in (resou
 
 def test_memory_is_bounded_by_data_not_address_space_where_a_gpu_is_used():
     """CUDA reserves more address space than any sensible RLIMIT_AS: with a GPU, the data limit bounds memory."""
-    limits = sandbox.Limits(memory_bytes=5 << 30)
+    limits = Limits(memory_bytes=5 << 30)
     seen = {}
     for gpu in (False, True):
         out = subprocess.run([sys.executable, "-c", LIMITS_SEEN], capture_output=True, text=True, check=True,
-                             preexec_fn=lambda: sandbox.apply_limits(limits, gpu))
+                             preexec_fn=lambda: apply_limits(limits, gpu))
         seen[gpu] = tuple(int(v) for v in out.stdout.split())
     assert seen[False] == (5 << 30, 5 << 30)
     assert seen[True] == (-1, 5 << 30)  # RLIM_INFINITY for the address space

@@ -6,7 +6,8 @@ import ast
 
 import pytest
 
-from grader import registry, stubs
+from grader import registry
+from grader.authoring import stubs
 from grader.paths import EXERCISES, SOLUTIONS
 
 

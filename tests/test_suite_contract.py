@@ -8,22 +8,14 @@ from collections import defaultdict
 
 import pytest
 
-from grader import plugin, registry
-from grader.paths import EXERCISES, HIDDEN
-
-
-class Collected:
-    def pytest_collection_finish(self, session):
-        self.items = [(plugin.exercise_of(i), plugin.points_of(i), i.originalname) for i in session.items]
+from grader.grading import suite
+from grader import registry
+from grader.paths import EXERCISES
 
 
 @pytest.fixture(scope="module")
 def hidden_items() -> list[tuple[str, float, str]]:
-    collected = Collected()
-    code = pytest.main([str(HIDDEN), "-c", str(HIDDEN / "pytest.ini"), "--rootdir", str(HIDDEN), "--co", "-q",
-                        "-p", "grader.plugin", "-p", "no:cacheprovider"], plugins=[collected])
-    assert code == pytest.ExitCode.OK
-    return collected.items
+    return [(i.exercise, i.points, i.function) for i in suite.collect()]
 
 
 def test_points_add_up_to_the_registry(hidden_items):

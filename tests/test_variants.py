@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from grader import registry
-from grader.options import GradeOptions
-from grader.runner import grade
+from grader.grading.options import GradeOptions
+from grader.grading.runner import grade
 
 VARIANTS = Path(__file__).parent / "variants"
 

@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 
 from grader import atomic, registry
-from grader.engine import ClassReport
+from grader.grading.engine import ClassReport
 
 
 def write(path: Path, report: ClassReport) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from grader import atomic
-from grader.engine import ClassReport
-from grader.results import Outcome, SubmissionResult
+from grader.grading.engine import ClassReport
+from grader.grading.results import Outcome, SubmissionResult
 
 
 def results_json(result: SubmissionResult) -> dict[str, Any]:

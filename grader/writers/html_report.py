@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import atomic, registry
-from grader.engine import ClassReport
-from grader.results import Outcome, Status, SubmissionResult, TestRecord
+from grader.grading.engine import ClassReport
+from grader.grading.results import Outcome, Status, SubmissionResult, TestRecord
 
 TOP_FAILURES = 3
 _EPS = 1e-9

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from grader import atomic
-from grader.engine import ClassReport
+from grader.grading.engine import ClassReport
 
 
 def write(path: Path, report: ClassReport) -> None:

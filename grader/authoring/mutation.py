@@ -1,0 +1,77 @@
+"""Mutation testing of the hidden suites: realistic mistakes applied to the reference solutions.
+
+Each exercise lists its mutants in grader/exercises/<id>/mutants.py; every one of them must
+lose points. `python tests/mutants.py` prints the kill-rate table; tests/test_mutants.py
+asserts that nothing survives.
+"""
+
+from __future__ import annotations
+
+import importlib
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader import registry
+from grader.grading.engine import grade_class
+from grader.grading.options import GradeOptions
+from grader.isolation import sandbox
+from grader.paths import SOLUTIONS
+
+# The two long training runs are left out: a mutant that loses points without them loses them with them.
+SLOW = ("test_mnist_training_reaches_95", "test_transfer_digits")
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One mistake: `old` (which must occur exactly once in the solution) replaced by `new`."""
+
+    description: str
+    old: str
+    new: str
+    exercise: str = ""
+
+    @property
+    def slug(self) -> str:
+        return "".join(c if c.isalnum() else "_" for c in self.description.lower())[:60]
+
+    def apply(self) -> str:
+        """The solution's text with the mistake in it."""
+        module = registry.by_id(self.exercise).module
+        source = (SOLUTIONS / module).read_text(encoding="utf-8")
+        count = source.count(self.old)
+        if count != 1:
+            raise ValueError(f"{self.exercise}: {self.description!r}: the old text occurs {count} times")
+        return source.replace(self.old, self.new)
+
+
+def mutants(exercise: str) -> list[Mutant]:
+    """The mutants of one exercise, tagged with its id."""
+    found = importlib.import_module(f"grader.exercises.{exercise}.mutants").MUTANTS
+    return [Mutant(m.description, m.old, m.new, exercise) for m in found]
+
+
+def all_mutants() -> list[Mutant]:
+    """Every exercise's mutants, in registry order."""
+    return [m for e in registry.load() for m in mutants(e.id)]
+
+
+def run(chosen: list[Mutant], jobs: int = 2) -> list[tuple[Mutant, float, float]]:
+    """Grade every mutant with its exercise's hidden tests; return (mutant, score, maximum)."""
+    isolation = sandbox.choose("auto")
+    results: list[tuple[Mutant, float, float]] = []
+    by_exercise: dict[str, list[Mutant]] = {}
+    for mutant in chosen:
+        by_exercise.setdefault(mutant.exercise, []).append(mutant)
+    with tempfile.TemporaryDirectory(prefix="cnnkit-mutants-") as tmp:
+        for exercise, group in by_exercise.items():
+            module = registry.by_id(exercise).module
+            folder = Path(tmp) / exercise
+            for mutant in group:
+                (folder / mutant.slug).mkdir(parents=True)
+                (folder / mutant.slug / module).write_text(mutant.apply(), encoding="utf-8")
+            options = GradeOptions(isolation=isolation, exercises=(exercise,), keyword=f"not ({' or '.join(SLOW)})")
+            report = grade_class(folder, options, jobs=jobs)
+            scores = {r.student: r for r in report.results}
+            results += [(m, scores[m.slug].score, scores[m.slug].max_score) for m in group]
+    return results

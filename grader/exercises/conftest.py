@@ -1,0 +1,21 @@
+"""Shared fixtures of the hidden suites (trusted code, never shown to a sandbox)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from grader.grading import plugin
+from grader.grading.secret import Draw, derive
+
+
+@pytest.fixture
+def rng(request: pytest.FixtureRequest) -> Draw:
+    """This test's inputs, weights and seeds: drawn from the run's secret and the test's name."""
+    return Draw(plugin.secret_of(request.config), request.node.nodeid)
+
+
+@pytest.fixture(autouse=True)
+def _secret_global_seed(request: pytest.FixtureRequest) -> None:
+    """Whatever a test draws from torch's global generator is secret too."""
+    torch.manual_seed(derive(plugin.secret_of(request.config), request.node.nodeid + "/global"))

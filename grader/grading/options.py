@@ -1,0 +1,26 @@
+"""How to grade a submission: a light module, so that the CLI and the engine can build options
+without importing torch or pytest (the grading processes import those)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.inside.limits import Limits
+from grader.isolation import sandbox
+from grader.paths import SUITES
+
+
+@dataclass(frozen=True)
+class GradeOptions:
+    """How to grade: isolation, time budgets and limits."""
+
+    isolation: sandbox.Isolation = sandbox.Isolation.BWRAP
+    timeout: float = 900.0  # seconds for one whole submission
+    call_timeout: float = 60.0  # seconds for one probe call, unless a test asks for longer
+    limits: Limits = field(default_factory=Limits)
+    threads: int = 1
+    suites: Path = SUITES  # the hidden suites, one folder per exercise
+    exercises: tuple[str, ...] = ()  # only these exercises' hidden tests (all when empty)
+    keyword: str = ""  # a pytest -k expression selecting hidden tests (kit development only)
+    secret: bytes | None = None  # where hidden inputs come from (grader.grading.secret); fresh per run when None

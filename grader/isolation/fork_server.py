@@ -1,0 +1,307 @@
+"""The trusted side of the fork server (grader.inside.zygote).
+
+One zygote serves a whole grading run: the engine starts it before its grading processes and
+hands them its address; a process grading on its own (the tests) starts its own on first use.
+Each grading slot holds a ForkServer: a connection to the zygote. For each worker it loads the
+submission's modules into the slot's folder, starts a new sandbox over it (seen as /sub) and
+asks the zygote to fork the worker into it, over fresh pipes and an output file. Ending a
+worker always kills its sandbox, so nothing of one submission is alive when the next one's
+worker starts. Anything unexpected from the zygote ends the connection; the next worker
+opens a new one.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from grader.inside.limits import Limits
+from grader.isolation import sandbox
+
+
+class ForkServerFailed(Exception):
+    """The zygote or a worker's sandbox did not start, or stopped answering."""
+
+
+class Zygote:
+    """A zygote process that this process started, and the folder holding its socket."""
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="cnnkit-zygote-"))  # 0700: only we can connect
+        self.address = str(self.folder / "socket")
+        listener = socket.socket(socket.AF_UNIX)
+        listener.bind(self.address)
+        listener.listen(64)
+        env = {**sandbox.worker_environment(1), "HOME": str(self.folder), "MPLCONFIGDIR": str(self.folder / "mpl")}
+        with open(self.folder / "zygote.log", "wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "grader.inside.zygote", str(listener.fileno())], stdin=subprocess.PIPE,
+                stdout=log, stderr=subprocess.STDOUT, env=env, cwd=self.folder, pass_fds=(listener.fileno(),),
+                start_new_session=True,
+            )
+        listener.close()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def log_tail(self) -> str:
+        return (self.folder / "zygote.log").read_text(errors="replace")[-300:].strip()
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_OWN: Zygote | None = None  # the zygote this process started
+_ADDRESS: str | None = None  # or the address of one the engine started
+
+
+def use(address: str) -> None:
+    """Fork workers from the zygote at `address` (the engine's), instead of starting one here."""
+    global _ADDRESS
+    _ADDRESS = address
+
+
+def zygote_address() -> str:
+    """The address of the zygote to fork from: the engine's, or this process's own (started now
+    if there is none, or if it died)."""
+    global _OWN
+    if _ADDRESS is not None:
+        return _ADDRESS
+    if _OWN is None or not _OWN.alive():
+        if _OWN is not None:
+            _OWN.stop()
+        _OWN = Zygote()
+    return _OWN.address
+
+
+class ForkServer:
+    """A grading slot's connection to the zygote, and the sandbox of its current worker."""
+
+    START_TIMEOUT = 300.0  # the zygote imports torch on a loaded machine
+    ANSWER_TIMEOUT = 30.0
+    SANDBOX_TIMEOUT = 30.0
+
+    def __init__(self, isolation: sandbox.Isolation, uid: int, limits: Limits, threads: int) -> None:
+        self.isolation, self.uid, self.limits, self.threads = isolation, uid, limits, threads
+        self.base = Path(tempfile.mkdtemp(prefix="cnnkit-slot-"))
+        self.folder = self.base / "sub"
+        self.folder.mkdir()
+        self.log = self.base / "sandbox.log"
+        self._control: socket.socket | None = None
+        self._sandbox: subprocess.Popen[bytes] | None = None
+        self._sandbox_init: int | None = None  # a pidfd for the sandbox's init
+        self._buffer = b""
+        self._next_id = 0
+
+    @property
+    def control(self) -> socket.socket:
+        assert self._control is not None
+        return self._control
+
+    def alive(self) -> bool:
+        return self._control is not None
+
+    def start(self) -> None:
+        """Connect to the zygote and wait until it answers (it may still be importing torch)."""
+        self.stop()
+        self._control, self._buffer = socket.socket(socket.AF_UNIX), b""
+        try:
+            self.control.connect(zygote_address())
+        except OSError as exc:
+            self.stop()
+            raise ForkServerFailed(f"the fork server is not running: {exc}") from None
+        if self._receive(self.START_TIMEOUT) != {"ready": True}:
+            self.stop()
+            tail = _OWN.log_tail() if _OWN is not None else ""
+            raise ForkServerFailed(f"the fork server did not start{': ' + tail if tail else ''}")
+
+    def fork(self, modules: Path, output: Path) -> tuple[Any, Any]:
+        """Load the modules in `modules`, start a sandbox over them and fork a worker into it;
+        return the worker's (requests, replies) streams."""
+        self._load(modules)
+        init_pid = self._start_sandbox() if self.isolation is sandbox.Isolation.BWRAP else None
+        order = {"op": "fork", "sandbox": init_pid, "uid": self.uid if init_pid else None,
+                 "limits": dataclasses.asdict(self.limits), "gpu": sandbox.gpu_visible(),
+                 "env": sandbox.worker_environment(self.threads), "threads": self.threads,
+                 "folder": str(sandbox.SUBMISSION_MOUNT if init_pid else self.folder)}
+        req_r, req_w = os.pipe()
+        rep_r, rep_w = os.pipe()
+        out = os.open(output, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        # With the sandbox's init goes a pidfd for it: the zygote checks that the /proc/PID it
+        # opened was that process, not one that took its number after it died.
+        init = [self._sandbox_init] if self._sandbox_init is not None else []
+        try:
+            socket.send_fds(self.control, [json.dumps(order).encode() + b"\n"], [req_r, rep_w, out, *init])
+        except OSError as exc:
+            for fd in (req_w, rep_r):
+                os.close(fd)
+            self.stop()
+            raise ForkServerFailed(f"the fork server stopped answering: {exc}") from None
+        finally:
+            for fd in (req_r, rep_w, out):
+                os.close(fd)
+        return os.fdopen(req_w, "wb"), os.fdopen(rep_r, "rb", buffering=0)
+
+    def exited(self, timeout: float) -> int | None:
+        """If the running worker has ended (the zygote says so within `timeout`), its exit status."""
+        if not self.alive():
+            return None
+        if b"\n" not in self._buffer and not select.select([self.control], [], [], timeout)[0]:
+            return None
+        message = self._receive(self.ANSWER_TIMEOUT)
+        if not isinstance(message, dict) or "exited" not in message:
+            self.stop()
+            raise ForkServerFailed("the fork server answered out of turn")
+        return int(message["exited"])
+
+    def end_worker(self) -> int | None:
+        """Kill the worker's sandbox, and with it everything the worker started, then the worker
+        (if it is still running) and wait for the zygote to confirm; return its exit status."""
+        self._end_sandbox()
+        if not self.alive():
+            return None
+        self._next_id += 1
+        kill_id = self._next_id
+        try:
+            self.control.sendall(json.dumps({"op": "kill", "id": kill_id}).encode() + b"\n")
+            status = None
+            while True:
+                message = self._receive(self.ANSWER_TIMEOUT)
+                if not isinstance(message, dict) or "exited" not in message:
+                    raise ForkServerFailed("the fork server did not confirm the end of a worker")
+                status = int(message["exited"]) if status is None else status
+                if message.get("for") == kill_id:
+                    return status
+        except (OSError, ForkServerFailed):
+            self.stop()
+            return None
+
+    def stop(self) -> None:
+        """Close the connection (the zygote's handler then kills the worker) and kill the sandbox."""
+        self._end_sandbox()
+        if self._control is not None:
+            self._control.close()
+            self._control = None
+
+    def close(self) -> None:
+        self.end_worker()  # a worker still running (only ever in a failure path) is ended first
+        self.stop()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    def _start_sandbox(self) -> int:
+        """Start a new sandbox over the slot's folder; return the host PID of its init."""
+        info_r, info_w = os.pipe()
+        with open(self.log, "wb") as log:
+            self._sandbox = subprocess.Popen(
+                sandbox.holder_command(self.folder, self.uid, info_w), stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=log, env=sandbox.worker_environment(self.threads),
+                pass_fds=(info_w,), start_new_session=True,
+            )
+        os.close(info_w)
+        with os.fdopen(info_r, "rb") as info:
+            ready = select.select([self._sandbox.stdout], [], [], self.SANDBOX_TIMEOUT)[0]
+            line = self._sandbox.stdout.readline() if ready else b""  # type: ignore[union-attr]
+            try:
+                init_pid = int(json.loads(info.read())["child-pid"])
+            except (ValueError, KeyError, TypeError):
+                init_pid = 0
+        if line.strip() == b"ready" and init_pid > 0:
+            try:  # the init is alive (the holder just spoke), so this pidfd is for it, even if its pid is reused later
+                self._sandbox_init = os.pidfd_open(init_pid)
+                return init_pid
+            except OSError:
+                pass
+        self._end_sandbox()
+        tail = self.log.read_text(errors="replace")[-300:].strip()
+        raise ForkServerFailed(f"the sandbox did not start{': ' + tail if tail else ''}")
+
+    def _end_sandbox(self) -> None:
+        """Kill the sandbox's init and wait until it has died: the kernel first kills and reaps every
+        other process of its PID namespace. Then end bubblewrap itself."""
+        init, self._sandbox_init = self._sandbox_init, None
+        if init is not None:
+            try:
+                signal.pidfd_send_signal(init, signal.SIGKILL)
+                select.select([init], [], [], self.SANDBOX_TIMEOUT)
+            except ProcessLookupError:
+                pass
+            finally:
+                os.close(init)
+        proc, self._sandbox = self._sandbox, None
+        if proc is not None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            proc.wait()
+            if proc.stdout is not None:
+                proc.stdout.close()
+
+    def _load(self, modules: Path) -> None:
+        """Make the slot's folder hold exactly a fresh copy of `modules`, owned by the sandbox uid."""
+        for entry in self.folder.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+        for source in modules.iterdir():
+            if source.is_file() and not source.is_symlink():
+                shutil.copyfile(source, self.folder / source.name)
+        sandbox.prepare_workdir(self.folder, self.uid, self.isolation)
+
+    def _receive(self, timeout: float) -> Any:
+        end = time.monotonic() + timeout
+        while b"\n" not in self._buffer:
+            left = end - time.monotonic()
+            ready, _, _ = select.select([self.control], [], [], max(left, 0))
+            if not ready:
+                return None
+            data = self.control.recv(1 << 16)
+            if not data:
+                return None
+            self._buffer += data
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        try:
+            return json.loads(line)
+        except ValueError:
+            return None
+
+
+_SERVERS: dict[tuple[Any, ...], ForkServer] = {}
+
+
+def for_slot(isolation: sandbox.Isolation, uid: int, limits: Limits, threads: int) -> ForkServer:
+    """The process's fork server connection for these settings, created on first use and kept until exit."""
+    key = (isolation, uid, limits, threads)
+    if key not in _SERVERS:
+        _SERVERS[key] = ForkServer(isolation, uid, limits, threads)
+    return _SERVERS[key]
+
+
+@atexit.register
+def close_all() -> None:
+    """End every connection of this process and the zygote it started (at exit, or when a caller
+    is done grading)."""
+    global _OWN
+    while _SERVERS:
+        _SERVERS.popitem()[1].close()
+    if _OWN is not None:
+        _OWN.stop()
+        _OWN = None
