@@ -55,9 +55,9 @@ def test_idx_files_load_through_torchvision(mnist_train, mnist_test):
     direct_train = MNIST(str(DATA), train=True, download=False)
     direct_test = MNIST(str(DATA), train=False, download=False)
     assert len(direct_train) == len(mnist_train) == 4000
-    assert len(direct_test) == len(mnist_test) == 1000
+    assert len(direct_test) == len(mnist_test) == 500
     assert torch.bincount(mnist_train.targets, minlength=10).tolist() == [400] * 10
-    assert torch.bincount(mnist_test.targets, minlength=10).tolist() == [100] * 10
+    assert torch.bincount(mnist_test.targets, minlength=10).tolist() == [50] * 10
     assert mnist_train.data.shape == (4000, 28, 28) and mnist_train.data.dtype == torch.uint8
     image, label = mnist_train[0]
     assert image.size == (28, 28) and image.mode == "L" and isinstance(label, int)
@@ -73,7 +73,7 @@ def test_idx_headers():
         magic = int.from_bytes(header[:4], "big")
         count = int.from_bytes(header[4:8], "big")
         assert magic == (2051 if "images" in name else 2049)
-        assert count == (4000 if name.startswith("train") else 1000)
+        assert count == (4000 if name.startswith("train") else 500)
 
 
 def test_checksums_pass():
@@ -147,7 +147,7 @@ def test_digit_subset(mnist_train, mnist_test):
     assert len(low) == 2000
     assert set(mnist_train.targets[low.indices].tolist()) == {0, 1, 2, 3, 4}
     high = digit_subset(mnist_test, [5, 6, 7, 8, 9])
-    assert len(high) == 500
+    assert len(high) == 250
     assert all(5 <= mnist_test.targets[i] <= 9 for i in high.indices)
     _, label = high[0]
     assert label >= 5  # labels are kept, not renumbered

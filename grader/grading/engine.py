@@ -3,7 +3,6 @@ against its own sandboxed worker, caching each result the moment it is known."""
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import multiprocessing
 import os
@@ -19,7 +18,6 @@ from grader import registry
 from grader.grading.cache import ResultCache, submission_key
 from grader.grading.results import Status, SubmissionResult
 from grader.grading.options import GradeOptions
-from grader.grading.secret import new_secret
 
 Progress = Callable[[SubmissionResult, bool], None]
 
@@ -91,8 +89,7 @@ def grade_class(
 ) -> ClassReport:
     """Grade every submission in `folder`; results already in `cache` are reused."""
     started = time.monotonic()
-    if options.secret is None:  # one secret for the whole run: every submission sees the same hidden inputs
-        options = dataclasses.replace(options, secret=new_secret())
+    options = options.for_run()  # one secret for the whole run: every submission sees the same hidden inputs
     settings = f"{options.isolation.value}|{options.timeout}|{options.call_timeout}|{options.limits}|{options.exercises}"
     pending: list[Job] = []
     results: dict[str, SubmissionResult] = {}

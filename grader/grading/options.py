@@ -3,12 +3,18 @@ without importing torch or pytest (the grading processes import those)."""
 
 from __future__ import annotations
 
+import atexit
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.inside.limits import Limits
 from grader.isolation import sandbox
+from grader.grading import relabel
+from grader.grading.secret import new_secret
 from grader.paths import SUITES
+
+atexit.register(relabel.remove_all)
 
 
 @dataclass(frozen=True)
@@ -24,3 +30,13 @@ class GradeOptions:
     exercises: tuple[str, ...] = ()  # only these exercises' hidden tests (all when empty)
     keyword: str = ""  # a pytest -k expression selecting hidden tests (kit development only)
     secret: bytes | None = None  # where hidden inputs come from (grader.grading.secret); fresh per run when None
+    data: Path | None = None  # the sandboxes' data folder, digits relabelled by the secret (grader.grading.digits)
+
+    def for_run(self) -> GradeOptions:
+        """These options with a run secret and the data folder that goes with it (drawn now if missing)."""
+        options = self
+        if options.secret is None:
+            options = dataclasses.replace(options, secret=new_secret(), data=None)
+        if options.data is None:
+            options = dataclasses.replace(options, data=relabel.relabelled_data(options.secret))
+        return options

@@ -20,6 +20,7 @@ from grader.grading.results import Outcome, Status, SubmissionResult
 def grade(student: str, sources: dict[str, bytes], options: GradeOptions = GradeOptions(), slot: int = 0) -> SubmissionResult:
     """Grade one student's modules (file name -> bytes, registry modules only)."""
     started = time.monotonic()
+    options = options.for_run()
     found = [f for name, src in sources.items() for f in flags.scan(src.decode("utf-8", "replace"), name)]
     base = Path(tempfile.mkdtemp(prefix="cnnkit-"))
     workdir = base / "sub"
@@ -29,7 +30,7 @@ def grade(student: str, sources: dict[str, bytes], options: GradeOptions = Grade
             (workdir / name).write_bytes(sources[name])
     worker = Worker(workdir, options.isolation, slot=slot, limits=options.limits,
                     deadline=started + options.timeout, threads=options.threads,
-                    call_timeout=options.call_timeout)
+                    call_timeout=options.call_timeout, data=options.data)
     try:
         outcome = suite.run(worker, options.exercises, options.keyword, secret=options.secret, suites=options.suites)
         records, maximum = outcome.records, outcome.max_score
@@ -60,3 +61,4 @@ def grade(student: str, sources: dict[str, bytes], options: GradeOptions = Grade
         execution_time=time.monotonic() - started,
         isolation=options.isolation.value,
     )
+

@@ -11,9 +11,10 @@ from __future__ import annotations
 import hashlib
 import os
 import random
-from typing import Sequence, TypeVar
+from typing import TYPE_CHECKING, Sequence, TypeVar
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 T = TypeVar("T")
 
@@ -32,6 +33,8 @@ class Draw:
     """One test's source of inputs: a torch generator and a Python one, both from (secret, label)."""
 
     def __init__(self, secret: bytes, label: str) -> None:
+        import torch  # the CLI and the engine use this module's light half; the suites import torch anyway
+
         self.generator = torch.Generator().manual_seed(derive(secret, label))
         self.python = random.Random(derive(secret, label + "/python"))
 
@@ -40,15 +43,23 @@ class Draw:
         return self.python.getrandbits(31)
 
     def randn(self, *shape: int, scale: float = 1.0, shift: float = 0.0) -> torch.Tensor:
+        import torch
+
         return torch.randn(shape, generator=self.generator) * scale + shift
 
     def rand(self, *shape: int) -> torch.Tensor:
+        import torch
+
         return torch.rand(shape, generator=self.generator)
 
     def randint(self, low: int, high: int, shape: Sequence[int]) -> torch.Tensor:
+        import torch
+
         return torch.randint(low, high, tuple(shape), generator=self.generator)
 
     def permutation(self, n: int) -> torch.Tensor:
+        import torch
+
         return torch.randperm(n, generator=self.generator)
 
     def integer(self, low: int, high: int) -> int:

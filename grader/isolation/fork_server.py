@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.inside.limits import Limits
+from grader.paths import DATA
 from grader.isolation import sandbox
 
 
@@ -132,14 +133,16 @@ class ForkServer:
             tail = _OWN.log_tail() if _OWN is not None else ""
             raise ForkServerFailed(f"the fork server did not start{': ' + tail if tail else ''}")
 
-    def fork(self, modules: Path, output: Path) -> tuple[Any, Any]:
+    def fork(self, modules: Path, output: Path, data: Path | None = None) -> tuple[Any, Any]:
         """Load the modules in `modules`, start a sandbox over them and fork a worker into it;
-        return the worker's (requests, replies) streams."""
+        return the worker's (requests, replies) streams. `data`: the run's data folder (its
+        relabelled digits replace the shipped ones)."""
         self._load(modules)
-        init_pid = self._start_sandbox() if self.isolation is sandbox.Isolation.BWRAP else None
+        init_pid = self._start_sandbox(data) if self.isolation is sandbox.Isolation.BWRAP else None
+        env = sandbox.worker_environment(self.threads, data if data is not None and init_pid is None else DATA)
         order = {"op": "fork", "sandbox": init_pid, "uid": self.uid if init_pid else None,
                  "limits": dataclasses.asdict(self.limits), "gpu": sandbox.gpu_visible(),
-                 "env": sandbox.worker_environment(self.threads), "threads": self.threads,
+                 "env": env, "threads": self.threads,
                  "folder": str(sandbox.SUBMISSION_MOUNT if init_pid else self.folder)}
         req_r, req_w = os.pipe()
         rep_r, rep_w = os.pipe()
@@ -205,12 +208,12 @@ class ForkServer:
         self.stop()
         shutil.rmtree(self.base, ignore_errors=True)
 
-    def _start_sandbox(self) -> int:
+    def _start_sandbox(self, data: Path | None) -> int:
         """Start a new sandbox over the slot's folder; return the host PID of its init."""
         info_r, info_w = os.pipe()
         with open(self.log, "wb") as log:
             self._sandbox = subprocess.Popen(
-                sandbox.holder_command(self.folder, self.uid, info_w), stdin=subprocess.DEVNULL,
+                sandbox.holder_command(self.folder, self.uid, info_w, data), stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE, stderr=log, env=sandbox.worker_environment(self.threads),
                 pass_fds=(info_w,), start_new_session=True,
             )

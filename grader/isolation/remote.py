@@ -72,8 +72,10 @@ class Worker:
         max_restarts: int = 8,
         threads: int = 1,
         call_timeout: float = 60.0,
+        data: Path | None = None,
     ) -> None:
         self.workdir = workdir
+        self.data = data  # the run's data folder (grader.grading.digits.relabelled_data), if any
         self.isolation = isolation
         self.uid = sandbox.sandbox_uid(slot)
         self.limits = limits
@@ -101,7 +103,7 @@ class Worker:
         try:
             if not server.alive():
                 server.start()
-            self._requests, self._replies = server.fork(self.workdir, self.output_path)
+            self._requests, self._replies = server.fork(self.workdir, self.output_path, self.data)
         except fork_server.ForkServerFailed as exc:
             raise WorkerFailed(str(exc)) from None
         self._server = server

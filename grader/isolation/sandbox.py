@@ -84,8 +84,9 @@ def python_dirs() -> list[Path]:
     return sorted(dirs)
 
 
-def bwrap_command(workdir: Path, uid: int) -> list[str]:
-    """The bubblewrap command line for a sandbox over `workdir`; the program to run follows it."""
+def bwrap_command(workdir: Path, uid: int, data: Path | None = None) -> list[str]:
+    """The bubblewrap command line for a sandbox over `workdir`; the program to run follows it.
+    `data`: a data folder whose MNIST/raw replaces the shipped one (the run's relabelled digits)."""
     cmd = [bwrap_path() or "bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
            "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "sandbox"]
     for d in SYSTEM_DIRS:
@@ -103,6 +104,8 @@ def bwrap_command(workdir: Path, uid: int) -> list[str]:
         cmd += ["--ro-bind", str(ROOT / part), str(ROOT / part)]
     if DATA.exists():
         cmd += ["--ro-bind", str(DATA), str(DATA)]
+        if data is not None:
+            cmd += ["--ro-bind", str(data / "MNIST" / "raw"), str(DATA / "MNIST" / "raw")]
     cmd += ["--bind", str(workdir), str(SUBMISSION_MOUNT), "--proc", "/proc", "--dev", "/dev",
             "--chdir", str(SUBMISSION_MOUNT)]
     for dev in gpu_devices():
@@ -112,10 +115,10 @@ def bwrap_command(workdir: Path, uid: int) -> list[str]:
     return cmd
 
 
-def holder_command(workdir: Path, uid: int, info_fd: int) -> list[str]:
+def holder_command(workdir: Path, uid: int, info_fd: int, data: Path | None = None) -> list[str]:
     """A new sandbox over `workdir` around a holder process: bubblewrap writes the host PID of the
     sandbox's init (whose namespaces the worker joins) to `info_fd`; the holder prints "ready"."""
-    cmd = bwrap_command(workdir, uid)
+    cmd = bwrap_command(workdir, uid, data)
     return cmd[:1] + ["--info-fd", str(info_fd)] + cmd[1:] + list(HOLDER)
 
 
@@ -139,9 +142,9 @@ def _parents(path: Path) -> list[str]:
     return args
 
 
-def worker_environment(threads: int) -> dict[str, str]:
+def worker_environment(threads: int, data: Path = DATA) -> dict[str, str]:
     """A clean environment: nothing of the grader's own leaks in. The kit is at its own paths
-    with or without a sandbox."""
+    with or without a sandbox; `data` is where the student's code finds the datasets."""
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": "/tmp",
@@ -154,7 +157,7 @@ def worker_environment(threads: int) -> dict[str, str]:
         "PYTHONHASHSEED": "0",
         "PYTHONNOUSERSITE": "1",
         "MPLBACKEND": "Agg",
-        "CNN_KIT_DATA": str(DATA),
+        "CNN_KIT_DATA": str(data),
         "CNN_KIT_THREADS": str(threads),
         "OMP_NUM_THREADS": str(threads),
         "MKL_NUM_THREADS": str(threads),
