@@ -79,9 +79,15 @@ def sandbox_uid(slot: int) -> int:
 
 
 def python_dirs() -> list[Path]:
-    """Folders the interpreter needs: the venv and the base installation."""
+    """Folders the interpreter needs: the venv, the base installation, and any other folder on
+    sys.path outside the kit (a venv that extends another through a .pth file, for one)."""
     dirs = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(sys.executable).resolve().parent.parent}
-    return sorted(dirs)
+    for entry in sys.path:
+        path = Path(entry).resolve() if entry else None
+        if path is not None and path.is_dir() and path != ROOT and ROOT not in path.parents and path != Path("/") \
+                and not any(d == path or d in path.parents for d in dirs):
+            dirs.add(path)
+    return sorted(d for d in dirs if not any(other in d.parents for other in dirs))
 
 
 def bwrap_command(workdir: Path, uid: int, data: Path | None = None) -> list[str]:
