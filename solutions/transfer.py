@@ -16,7 +16,7 @@ This file stands alone: write what it needs here (do not import your training.py
 Run the checks with:  pytest exercises/test_transfer.py
 Run the experiment (from the exercises/ folder, it takes about half a minute):
 
-    python -c "from transfer import transfer_digits; print(transfer_digits())"
+    python -c "from transfer import transfer_digits; print(transfer_digits()[2:])"
 """
 
 import torch
@@ -89,8 +89,13 @@ def retrain_classifier(net, loader, epochs=1, lr=0.01, device=None):
 def transfer_digits(seed: int = 0):
     """Learn features on the digits 0-4, reuse them frozen for the digits 5-9.
 
-    Returns (accuracy in % on the test digits 0-4 after pre-training,
-             accuracy in % on the test digits 5-9 after retraining the classifier).
+    Returns (pretrained, retrained, before, after):
+      - pretrained: a copy of the network right after pre-training (copy.deepcopy(net),
+        taken before retrain_classifier changes the network);
+      - retrained: the network after retraining its classifier;
+      - before: its accuracy in % on the test digits 0-4 after pre-training;
+      - after: its accuracy in % on the test digits 5-9 after retraining the classifier.
+    (The grader measures both networks again, on digits you have not seen.)
 
     The recipe (about 98% and 96%, in 10-20 s on two CPU cores):
 
@@ -102,7 +107,8 @@ def transfer_digits(seed: int = 0):
        16, shuffled for training.
     3. Pre-train the LeNet of seed 002 (ten outputs, as usual) on the training digits 0-4:
        CrossEntropyLoss, SGD(lr=0.01, momentum=0.9), 3 epochs. Measure its accuracy on the
-       test digits 0-4 (eval mode, torch.no_grad(), argmax over dim 1).
+       test digits 0-4 (eval mode, torch.no_grad(), argmax over dim 1), and keep a copy:
+       pretrained = copy.deepcopy(net).
     4. retrain_classifier(net, loader of the training digits 5-9, epochs=3, lr=0.01): the
        same network keeps its ten outputs; only its fully connected layers learn.
     5. Measure the accuracy on the test digits 5-9.
@@ -110,6 +116,8 @@ def transfer_digits(seed: int = 0):
     from _kit.datasets import digit_subset, mnist  # the shipped MNIST digits
 
     ### BEGIN SOLUTION
+    import copy
+
     from torch.utils.data import DataLoader
     from torchvision import transforms
 
@@ -158,8 +166,9 @@ def transfer_digits(seed: int = 0):
             criterion(net(inputs), labels).backward()
             optimizer.step()
     before = accuracy(net, loader(testset, low, shuffle=False))
+    pretrained = copy.deepcopy(net)
 
     retrain_classifier(net, loader(trainset, high, shuffle=True), epochs=3, lr=0.01, device=device)
     after = accuracy(net, loader(testset, high, shuffle=False))
-    return before, after
+    return pretrained, net, before, after
     ### END SOLUTION

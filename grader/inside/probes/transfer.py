@@ -101,5 +101,5 @@ def retrain(sub: Any, **kwargs: Any) -> dict[str, Any]:
 
 @probe
 def digits(sub: Any) -> dict[str, Any]:
-    low, high = sub.module("transfer").transfer_digits()
+    _, _, low, high = sub.module("transfer").transfer_digits()
     return {"low": float(low), "high": float(high)}
