@@ -25,9 +25,14 @@ def expect(condition: bool, message: str) -> None:
         raise Mismatch(message)
 
 
+def type_name(value: Any) -> str:
+    """The type of a returned value as the student would name it (opaque objects by their own type)."""
+    return str(getattr(value, "type_name", type(value).__name__))
+
+
 def expect_tensor(value: Any, what: str) -> torch.Tensor:
-    """`value` must be a tensor (observations arrive as plain data or fresh tensors)."""
-    expect(isinstance(value, torch.Tensor), f"{what} did not return a tensor (got {type(value).__name__})")
+    """`value` must be a tensor (readings arrive as plain data or fresh tensors)."""
+    expect(isinstance(value, torch.Tensor), f"{what} did not return a tensor (got {type_name(value)})")
     return value
 
 

@@ -92,10 +92,11 @@ class Scenario:
         self.steps.append({**step, "as": ref.name})
         return ref
 
-    def call(self, fn: str | dict[str, str], *args: Any, capture: bool = False, **kwargs: Any) -> Ref:
-        """Call the student's `fn` ("module.name" or a Ref's attr); bind its result. The step's
-        reading is {"value": ..., "stdout": ...} (stdout when `capture`)."""
-        return self._bind({"do": "call", "fn": fn, "args": wire(list(args)), "kwargs": wire(kwargs),
+    def call(self, fn: str | dict[str, str] | Ref, *args: Any, capture: bool = False, **kwargs: Any) -> Ref:
+        """Call `fn` ("module.name" of the student's code, a bound object, or a Ref's attr); bind its
+        result. The step's reading is {"value": ..., "stdout": ...} (stdout when `capture`)."""
+        target = {"ref": fn.name} if isinstance(fn, Ref) else fn
+        return self._bind({"do": "call", "fn": target, "args": wire(list(args)), "kwargs": wire(kwargs),
                            "capture": capture})
 
     def build(self, spec: dict[str, Any]) -> Ref:
@@ -109,9 +110,10 @@ class Scenario:
         calls = [{"inputs": list(x), "mode": m} for x, m in zip(inputs, modes)]
         return self._add({"do": "export", "target": wire(module), "calls": calls, "values": values})
 
-    def trace(self, fn: str | dict[str, str], *args: Any, **kwargs: Any) -> Step:
-        """Export one call of the student's function; its placeholder() arguments become graph inputs."""
-        return self._add({"do": "trace", "fn": fn, "args": wire(list(args)), "kwargs": wire(kwargs)})
+    def trace(self, fn: str | dict[str, str] | Ref, *args: Any, **kwargs: Any) -> Step:
+        """Export one call of `fn`; its placeholder() arguments become the graph's inputs."""
+        target = {"ref": fn.name} if isinstance(fn, Ref) else fn
+        return self._add({"do": "trace", "fn": target, "args": wire(list(args)), "kwargs": wire(kwargs)})
 
     def state(self, module: Ref) -> Step:
         """Read back a module's parameters, gradients, modes, hooks and recorded calls."""
