@@ -92,12 +92,14 @@ class Scenario:
         self.steps.append({**step, "as": ref.name})
         return ref
 
-    def call(self, fn: str | dict[str, str] | Ref, *args: Any, capture: bool = False, **kwargs: Any) -> Ref:
+    def call(self, fn: str | dict[str, str] | Ref, *args: Any, capture: bool = False, catch: bool = False,
+             **kwargs: Any) -> Ref:
         """Call `fn` ("module.name" of the student's code, a bound object, or a Ref's attr); bind its
-        result. The step's reading is {"value": ..., "stdout": ...} (stdout when `capture`)."""
+        result. The step's reading is {"value": ..., "stdout": ...} (stdout when `capture`); with
+        `catch`, a call that raises reads {"raised": type name} and the scenario goes on."""
         target = {"ref": fn.name} if isinstance(fn, Ref) else fn
         return self._bind({"do": "call", "fn": target, "args": wire(list(args)), "kwargs": wire(kwargs),
-                           "capture": capture})
+                           "capture": capture, "catch": catch})
 
     def build(self, spec: dict[str, Any]) -> Ref:
         """Bind a kit object (`kit(...)`), to hand the same one to several steps."""

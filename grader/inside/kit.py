@@ -14,7 +14,9 @@ Module specs::
      "forward": [["call", "conv"], ["fn", "relu"], ["call", "heads.0"], ...],   # default: in order
      "weights": [tensor, ...],      # replace parameters(), in order (optional)
      "frozen": [bool, ...],         # requires_grad = not frozen, in parameters() order (optional)
-     "eval": ["path", ...],         # submodules put in eval mode ("" is the whole model)
+     "eval": ["path", ...],         # submodules put in eval mode ("" is the whole model), in this order
+     "train": ["path", ...],        # then these put back in training mode
+     "hooks": ["path", ...],        # a recording forward hook and a no-op forward pre-hook on each
      "record": true}                # remember (training, grad enabled, input device) of each call
 
 A layer is [class name, args, kwargs] for a class in LAYERS, ["Sequential", [layer, ...]],
@@ -126,6 +128,12 @@ def module(spec: dict[str, Any]) -> nn.Module:
         p.requires_grad_(not frozen)
     for path in spec.get("eval") or []:
         net.get_submodule(path).eval()
+    for path in spec.get("train") or []:
+        net.get_submodule(path).train()
+    for path in spec.get("hooks") or []:
+        target = net.get_submodule(path)
+        target.register_forward_hook(lambda *_: net.calls.append(["hook", torch.is_grad_enabled()]))
+        target.register_forward_pre_hook(lambda *_: None)
     return net
 
 
@@ -159,6 +167,8 @@ def build(spec: Any, refs: dict[str, Any] | None = None) -> Any:
     kind = spec["kind"]
     if kind == "module":
         return module(spec)
+    if kind == "layer":  # one layer on its own: a model without children
+        return layer(spec["spec"])
     if kind == "loader":
         generator = torch.Generator().manual_seed(spec["seed"]) if spec.get("seed") is not None else None
         return DataLoader(TensorDataset(*spec["tensors"]), batch_size=spec["batch_size"],
