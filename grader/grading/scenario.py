@@ -175,10 +175,12 @@ class Readings:
 
 @dataclass(frozen=True)
 class Opaque:
-    """An object the student's code returned that is not plain data: only its type name is known."""
+    """An object the student's code returned that is not plain data: its type name, and its value when
+    it is a number (numpy's) or a torch.device (`text`)."""
 
     type_name: str
     number: float | None = None
+    text: str | None = None
 
 
 def decode(value: Any) -> Any:
@@ -189,7 +191,7 @@ def decode(value: Any) -> Any:
         if set(value) == {"tuple"}:
             return tuple(decode(v) for v in value["tuple"])
         if "object" in value:
-            return Opaque(str(value["object"]), value.get("number"))
+            return Opaque(str(value["object"]), value.get("number"), value.get("device"))
         return {k: decode(v) for k, v in value.items()}
     return value
 
