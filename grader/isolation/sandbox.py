@@ -79,12 +79,13 @@ def sandbox_uid(slot: int) -> int:
 
 
 def python_dirs() -> list[Path]:
-    """Folders the interpreter needs: the venv, the base installation, and any other folder on
-    sys.path outside the kit (a venv that extends another through a .pth file, for one)."""
+    """Folders the interpreter needs: the venv, the base installation, and any other package folder on
+    sys.path (site-packages of a venv that extends another through a .pth file, for one). A script's
+    own folder on sys.path (/tmp, when one runs python /tmp/x.py) is never bound."""
     dirs = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(sys.executable).resolve().parent.parent}
     for entry in sys.path:
         path = Path(entry).resolve() if entry else None
-        if path is not None and path.is_dir() and path != ROOT and ROOT not in path.parents and path != Path("/") \
+        if path is not None and path.is_dir() and path.name in ("site-packages", "dist-packages") \
                 and not any(d == path or d in path.parents for d in dirs):
             dirs.add(path)
     return sorted(d for d in dirs if not any(other in d.parents for other in dirs))

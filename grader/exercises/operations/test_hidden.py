@@ -404,7 +404,7 @@ def test_batch_norm_formula(submission, rng):
         bn = export_layer(submission, rng, "batch_norm", (channels,), [x], modes=["train"])
         expect_close(bn.forward(0, gamma_beta(bn, gamma, beta), [x]).output, reference_batch_norm(x, gamma, beta),
                      f"batch_norm({channels})(x) in training mode with gamma and beta set, x of shape {shape_str(x)}"
-                     + (" and a tiny variance" if scale < 0.01 else ""),
+                     + (" and a tiny variance" if scale < 0.01 else ""), atol=1e-3 if scale < 0.01 else 1e-5,
                      hint="statistics over (N, H, W), the BIASED variance, eps = 1e-5 inside the square root")
 
 
