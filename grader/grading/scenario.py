@@ -115,6 +115,13 @@ class Scenario:
         target = {"ref": fn.name} if isinstance(fn, Ref) else fn
         return self._add({"do": "trace", "fn": target, "args": wire(list(args)), "kwargs": wire(kwargs)})
 
+    def trace_autograd(self, fn: str | dict[str, str] | Ref, *args: Any, **kwargs: Any) -> Step:
+        """Like trace, but traced above autograd: a .detach() stays in the graph (the grader's run of it
+        then gives no gradient there), and torch.no_grad() in the function fails the trace."""
+        target = {"ref": fn.name} if isinstance(fn, Ref) else fn
+        return self._add({"do": "trace", "fn": target, "args": wire(list(args)), "kwargs": wire(kwargs),
+                          "autograd": True})
+
     def state(self, module: Ref) -> Step:
         """Read back a module's parameters, gradients, modes, hooks and recorded calls."""
         return self._add({"do": "state", "target": wire(module)})

@@ -18,7 +18,8 @@ Steps ("as" binds the step's object for later steps)::
     {"do": "kit", "make": spec}                         a kit object, to bind    {"do": "call", "fn": "lenet.Net" | {"ref": n, "attr": "forward"}, "args": [...], "kwargs": {...},
      "capture": bool}                                   -> {"value", "stdout"}
     {"do": "export", "target": ref, "calls": [{"inputs": [...], "mode": "train"|"eval"}], "values": bool}
-    {"do": "trace", "fn": ..., "args": [...], "kwargs": {...}}        -> a graph, or {"error": ...}
+    {"do": "trace", "fn": ..., "args": [...], "kwargs": {...}, "autograd": bool}  -> a graph, or {"error": ...}
+                                                        (autograd: traced above autograd, .detach() kept)
     {"do": "state", "target": ref}                      -> parameters, gradients, modes, hooks, calls
     {"do": "optimizer", "target": ref, "net": ref}      -> class, hyper-parameters, parameter positions
     {"do": "iterate", "target": ref, "limit": k}        -> the batches
@@ -218,7 +219,7 @@ class Scenario:
             return fn(*fill(args, tensors), **{k: fill(v, tensors) for k, v in kwargs.items()})
 
         try:
-            return export.trace(call, examples)
+            return export.trace(call, examples, autograd=bool(step.get("autograd")))
         except export.ExportError as exc:
             return {"error": {"type": "ExportError", "message": str(exc), "not_started": False}}
 
