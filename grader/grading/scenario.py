@@ -130,9 +130,11 @@ class Scenario:
         """Read back an optimizer's class, options and parameters (as positions in net.parameters())."""
         return self._add({"do": "optimizer", "target": wire(optimizer), "net": wire(net)})
 
-    def iterate(self, loader: Ref, limit: int | None = None) -> Step:
-        """Read back the batches an iterable gives."""
+    def iterate(self, loader: Ref, limit: int | None = None, in_process: bool = False) -> Step:
+        """Read back the batches an iterable gives (in_process: a DataLoader's num_workers set to 0 first)."""
         step: dict[str, Any] = {"do": "iterate", "target": wire(loader)}
+        if in_process:
+            step["in_process"] = True
         if limit is not None:
             step["limit"] = limit
         return self._add(step)
