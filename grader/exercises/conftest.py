@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import pytest
 import torch
 
@@ -13,6 +15,12 @@ from grader.grading.secret import Draw, derive
 def rng(request: pytest.FixtureRequest) -> Draw:
     """This test's inputs, weights and seeds: drawn from the run's secret and the test's name."""
     return Draw(plugin.secret_of(request.config), request.node.nodeid)
+
+
+@pytest.fixture
+def advise(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Leave feedback worth no points on this test's record: a habit only the worker could see."""
+    return lambda message: plugin.advise(request.node, message)
 
 
 @pytest.fixture(autouse=True)

@@ -20,6 +20,7 @@ MAX_SCORE = pytest.StashKey[float]()
 SECRET = pytest.StashKey[bytes]()  # the run's secret (grader.grading.secret); a fresh one if none is given
 MESSAGE_LIMIT = 500
 _STARTED = pytest.StashKey[float]()
+_ADVICE = pytest.StashKey[list[str]]()
 _DONE = pytest.StashKey[bool]()
 
 
@@ -35,6 +36,11 @@ def secret_of(config: pytest.Config) -> bytes:
     if SECRET not in config.stash:
         config.stash[SECRET] = new_secret()
     return config.stash[SECRET]
+
+
+def advise(item: pytest.Item, message: str) -> None:
+    """Attach feedback worth no points to a test's record (a habit the grader cannot verify)."""
+    item.stash.setdefault(_ADVICE, []).append(message[:MESSAGE_LIMIT])
 
 
 def points_of(item: pytest.Item) -> float:
@@ -76,6 +82,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
         outcome=result,
         output=message[:MESSAGE_LIMIT],
         duration=round(time.monotonic() - item.stash.get(_STARTED, time.monotonic()), 3),
+        advice=list(item.stash.get(_ADVICE, [])),
     )
     item.config.stash[RECORDS].append(record)
     item.stash[_DONE] = True

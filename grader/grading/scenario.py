@@ -92,12 +92,14 @@ class Scenario:
         self.steps.append({**step, "as": ref.name})
         return ref
 
-    def call(self, fn: str | dict[str, str] | Ref, *args: Any, capture: bool = False, **kwargs: Any) -> Ref:
+    def call(self, fn: str | dict[str, str] | Ref, *args: Any, capture: bool = False, catch: bool = False,
+             **kwargs: Any) -> Ref:
         """Call `fn` ("module.name" of the student's code, a bound object, or a Ref's attr); bind its
-        result. The step's reading is {"value": ..., "stdout": ...} (stdout when `capture`)."""
+        result. The step's reading is {"value": ..., "stdout": ...} (stdout when `capture`); with
+        `catch`, a call that raises reads {"raised": type name} and the scenario goes on."""
         target = {"ref": fn.name} if isinstance(fn, Ref) else fn
         return self._bind({"do": "call", "fn": target, "args": wire(list(args)), "kwargs": wire(kwargs),
-                           "capture": capture})
+                           "capture": capture, "catch": catch})
 
     def build(self, spec: dict[str, Any]) -> Ref:
         """Bind a kit object (`kit(...)`), to hand the same one to several steps."""
@@ -182,10 +184,12 @@ class Readings:
 
 @dataclass(frozen=True)
 class Opaque:
-    """An object the student's code returned that is not plain data: only its type name is known."""
+    """An object the student's code returned that is not plain data: its type name, and its value when
+    it is a number (numpy's) or a torch.device (`text`)."""
 
     type_name: str
     number: float | None = None
+    text: str | None = None
 
 
 def decode(value: Any) -> Any:
@@ -196,7 +200,7 @@ def decode(value: Any) -> Any:
         if set(value) == {"tuple"}:
             return tuple(decode(v) for v in value["tuple"])
         if "object" in value:
-            return Opaque(str(value["object"]), value.get("number"))
+            return Opaque(str(value["object"]), value.get("number"), value.get("device"))
         return {k: decode(v) for k, v in value.items()}
     return value
 

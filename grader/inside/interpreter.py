@@ -16,7 +16,8 @@ Arguments are plain values and tensors (each use gets a fresh copy), and::
 Steps ("as" binds the step's object for later steps)::
 
     {"do": "kit", "make": spec}                         a kit object, to bind    {"do": "call", "fn": "lenet.Net" | {"ref": n, "attr": "forward"}, "args": [...], "kwargs": {...},
-     "capture": bool}                                   -> {"value", "stdout"}
+     "capture": bool, "catch": bool}                    -> {"value", "stdout"}, or {"raised": type} when
+                                                           `catch` and the call raised
     {"do": "export", "target": ref, "calls": [{"inputs": [...], "mode": "train"|"eval"}], "values": bool}
     {"do": "trace", "fn": ..., "args": [...], "kwargs": {...}, "autograd": bool}  -> a graph, or {"error": ...}
                                                         (autograd: traced above autograd, .detach() kept)
@@ -143,13 +144,18 @@ class Scenario:
         if do == "call":
             fn = self.target(step["fn"])
             args, kwargs = self.arg(step.get("args", [])), self.arg(step.get("kwargs", {}))
-            if step.get("capture"):
-                printed = io.StringIO()
-                with contextlib.redirect_stdout(printed):
+            printed = io.StringIO()
+            try:
+                with contextlib.redirect_stdout(printed) if step.get("capture") else contextlib.nullcontext():
                     value = fn(*args, **kwargs)
-                return value, {"value": observe(value), "stdout": printed.getvalue()[:MAX_STDOUT]}
-            value = fn(*args, **kwargs)
-            return value, {"value": observe(value)}
+            except Exception as exc:
+                if not step.get("catch"):
+                    raise
+                return None, {"raised": type(exc).__name__}
+            reading = {"value": observe(value)}
+            if step.get("capture"):
+                reading["stdout"] = printed.getvalue()[:MAX_STDOUT]
+            return value, reading
         if do == "kit":
             made = kit.build(step["make"], self.refs)
             return made, None
