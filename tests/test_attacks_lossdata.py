@@ -50,7 +50,8 @@ def test_the_control_and_the_reference(graded, exercise):
     points = registry.by_id(exercise).points
     assert graded[exercise]["stub_control"].score == 0
     reference = graded[exercise]["reference"]
-    assert reference.score == reference.max_score == points, [(t.name, t.output) for t in reference.tests if not t.score]
+    assert reference.score == reference.max_score == points, \
+        [(t.name, t.output) for t in reference.tests if not t.score]
 
 
 @pytest.mark.parametrize("exercise, attack", CASES)

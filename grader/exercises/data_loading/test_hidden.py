@@ -168,8 +168,8 @@ def test_make_loader_mnist_batches(submission, rng, sandbox_labels, advise):
     readings = s.run(submission, seed=rng.seed())
     workers = readings[workers].get("value")
     if type(workers) is int and workers > 0:  # the worker's word: feedback, never points
-        advise(f"make_loader(...) sets num_workers={workers}: use num_workers=0, as the exercise asks (the grader reads "
-               "the batches in one process; this costs no points)")
+        advise(f"make_loader(...) sets num_workers={workers}: use num_workers=0, as the exercise asks "
+               "(the grader reads the batches in one process; this costs no points)")
     what = f"make_loader(the {len(images)} test digits, {batch_size}, shuffle=False)"
     expect_equal(readings[length], math.ceil(len(images) / batch_size), f"len({what})",
                  f"ceil({len(images)} / {batch_size}): the last batch keeps the digits left over")
@@ -179,8 +179,8 @@ def test_make_loader_mnist_batches(submission, rng, sandbox_labels, advise):
         part = slice(k * batch_size, (k + 1) * batch_size)
         expect_shape(got_images, (batch_size, 1, 32, 32), f"the images of batch {k + 1} of {what}")
         expect_shape(got_labels, (batch_size,), f"the labels of batch {k + 1} of {what}")
-        expect(got_labels.dtype == torch.int64, f"the labels of {what} are {str(got_labels.dtype).removeprefix('torch.')}"
-               ", expected int64")
+        expect(got_labels.dtype == torch.int64,
+               f"the labels of {what} are {str(got_labels.dtype).removeprefix('torch.')}, expected int64")
         expect_close(got_images, images[part], f"the images of batch {k + 1} of {what}", atol=0, rtol=0,
                      hint="shuffle=False keeps the dataset's order")
         expect(torch.equal(got_labels, labels[part]), f"the labels of batch {k + 1} of {what} are not the dataset's")
@@ -192,7 +192,8 @@ def test_make_loader_sizes(submission, rng):
     big = rng.choice([32, 64])
     exact = rng.integer(3, 9)
     cases = [(big * rng.integer(2, 4) + rng.integer(1, big - 1), (1, rng.integer(2, 5), rng.integer(2, 5)), big),
-             (rng.integer(2, 7), (3, 2, 2), 8), (exact * rng.integer(3, 7), (1, 3, 3), exact), (rng.integer(2, 5), (2,), 1)]
+             (rng.integer(2, 7), (3, 2, 2), 8), (exact * rng.integer(3, 7), (1, 3, 3), exact),
+             (rng.integer(2, 5), (2,), 1)]
     s = Scenario(EXERCISE)
     steps = []
     for n, item, batch_size in cases:
@@ -213,7 +214,8 @@ def test_make_loader_sizes(submission, rng):
         expect(all(len(b) > 2 and torch.equal(b[0].reshape(b[0].shape[0], -1)[:, 0].long(), b[2])
                    and torch.equal(b[1], b[2] % 10) for b in batches),
                f"{what} gave images and labels that do not belong together")
-        expect(order_of(batches) == list(range(n)), f"{what} did not give the items in the dataset's order: shuffle=False")
+        expect(order_of(batches) == list(range(n)),
+               f"{what} did not give the items in the dataset's order: shuffle=False")
 
 
 @pytest.mark.points(2)
@@ -241,7 +243,7 @@ def test_make_loader_shuffle_seeded(submission, rng):
         first, second = (order_of(batches_of(readings[r], what)) for r in (a, b))
         expect(sorted(first) == list(range(n)), f"a shuffled epoch of {what} does not give each item exactly once")
         expect(first != list(range(n)), f"{what} did not shuffle: DataLoader(..., shuffle=shuffle)")
-        expect(first == second, f"two loaders made with the same seed before either was read gave different orders: "
+        expect(first == second, "two loaders made with the same seed before either was read gave different orders: "
                "pass generator=torch.Generator().manual_seed(seed) to the DataLoader (not torch.manual_seed)")
         firsts.append(first)
     expect(len({tuple(o) for o in firsts}) == len(seeds), f"{what} gave the same order for different seeds: "

@@ -142,7 +142,8 @@ def expect_grads(params: list[dict[str, Any]], expected: list[torch.Tensor | Non
             continue
         expect(p["grad"] is not None, f"after {what}, parameter {i} (shape {tuple(e.shape)}) has no .grad: "
                "call loss.backward()")
-        expect_close(p["grad"], e, f"the .grad of parameter {i} (shape {tuple(e.shape)}) after {what}", ATOL, RTOL, hint)
+        expect_close(p["grad"], e, f"the .grad of parameter {i} (shape {tuple(e.shape)}) after {what}", ATOL, RTOL,
+                     hint)
 
 
 def expect_values(params: list[dict[str, Any]], expected: Sequence[torch.Tensor], what: str, hint: str) -> None:
@@ -225,7 +226,8 @@ def test_mse_loss_matches_formula(submission, rng):
     batch_of = rng.integer(20, 64)
     cases = [("an output of shape (1, 10) against the dummy target", rng.randn(1, 10, scale=3.0), DUMMY.clone()),
              (f"tensors of shape {shape}", rng.randn(*shape), rng.randn(*shape)),
-             (f"a batch of {batch_of} outputs of shape ({batch_of}, 10)", rng.randn(batch_of, 10), rng.rand(batch_of, 10))]
+             (f"a batch of {batch_of} outputs of shape ({batch_of}, 10)", rng.randn(batch_of, 10),
+              rng.rand(batch_of, 10))]
     for name, output, target in cases:
         what = f"mse_loss(output, target) for {name}"
         graph = loss_graph(submission, rng, "mse_loss", [like(rng, output), target], what)
@@ -236,7 +238,8 @@ def test_mse_loss_matches_formula(submission, rng):
                      ATOL, RTOL, hint="the mean over ALL elements, and nothing detached")
 
 
-def check_cross_entropy(submission, rng: Draw, logits: torch.Tensor, labels: torch.Tensor, what: str, hint: str) -> None:
+def check_cross_entropy(submission, rng: Draw, logits: torch.Tensor, labels: torch.Tensor, what: str,
+                        hint: str) -> None:
     graph = loss_graph(submission, rng, "cross_entropy", [like(rng, logits), like(rng, labels)], what)
     loss, grad = run_loss(graph, logits, labels, what)
     expect_close(loss, F.cross_entropy(logits, labels), what, ATOL, RTOL, hint=hint)
@@ -349,7 +352,8 @@ def update_run(submission, rng: Draw, net: Net, fn: str, steps: list[list[torch.
 def test_sgd_update_moves_by_lr_grad(submission, rng):
     """sgd_update(net.parameters(), lr) moves each parameter by -lr * grad, skips those without a gradient, and
     leaves them trainable leaves"""
-    for kind, lr in [("deep", rng.uniform(0.1, 0.9)), ("mlp", rng.uniform(1e-4, 1e-2)), ("conv", rng.uniform(1.0, 3.0))]:
+    for kind, lr in [("deep", rng.uniform(0.1, 0.9)), ("mlp", rng.uniform(1e-4, 1e-2)),
+                     ("conv", rng.uniform(1.0, 3.0))]:
         net = kit_net(rng, kind)
         missing = {rng.integer(0, len(net.shapes) - 1)} if kind != "conv" else set()
         grads = some_grads(rng, net, missing)
@@ -377,7 +381,8 @@ def adagrad_by_formula(weights: Sequence[torch.Tensor], steps: list[list[torch.T
     return trajectory
 
 
-def adagrad_by_torch(net: Net, steps: list[list[torch.Tensor | None]], lr: float, eps: float) -> list[list[torch.Tensor]]:
+def adagrad_by_torch(net: Net, steps: list[list[torch.Tensor | None]], lr: float,
+                     eps: float) -> list[list[torch.Tensor]]:
     """torch.optim.Adagrad on the grader's own copy of the network; the weights after each step."""
     model = net.build()
     params = list(model.parameters())
@@ -428,7 +433,8 @@ def test_adagrad_update_matches_torch(submission, rng):
                             scale=rng.uniform(0.01, 3.0)) for step in range(k)]
         options, eps_value, call = adagrad_case(rng, eps)
         readings = update_run(submission, rng, net, "adagrad_update", steps, state=True, **options)
-        for step, (params, expected) in enumerate(zip(readings, adagrad_by_torch(net, steps, options["lr"], eps_value))):
+        expected_steps = adagrad_by_torch(net, steps, options["lr"], eps_value)
+        for step, (params, expected) in enumerate(zip(readings, expected_steps)):
             expect_values(params, expected, f"{step + 1} of {k} calls of {call} on {net.describe()}, one state dict "
                           f"kept between calls (torch.optim.Adagrad(lr={options['lr']:.3g}"
                           f"{'' if eps is None else f', eps={eps:.3g}'}) gives this)", ADAGRAD_HINT)
@@ -437,7 +443,8 @@ def test_adagrad_update_matches_torch(submission, rng):
 # --- optimizers, judged by what they do -----------------------------------------------------
 
 
-def described_optimizer(description: Any, model: torch.nn.Module, what: str, expected_class: str) -> torch.optim.Optimizer:
+def described_optimizer(description: Any, model: torch.nn.Module, what: str,
+                        expected_class: str) -> torch.optim.Optimizer:
     """The optimizer the description stands for, rebuilt here on the grader's own copy of the network."""
     expect(isinstance(description, dict) and description.get("is_optimizer"),
            f"{what} returned a {description.get('class') if isinstance(description, dict) else '?'}, expected a "
@@ -447,14 +454,16 @@ def described_optimizer(description: Any, model: torch.nn.Module, what: str, exp
     params = list(model.parameters())
     held = [i for group in description["groups"] for i in group["params"]]
     expect(sorted(held) == list(range(len(params))),
-           f"{what} does not hold each of net's parameters exactly once: optim.{expected_class}(net.parameters(), lr=lr)")
+           f"{what} does not hold each of net's parameters exactly once: "
+           f"optim.{expected_class}(net.parameters(), lr=lr)")
     accepted = set(inspect.signature(OPTIMIZERS[name]).parameters) - {"params"}
     groups = [{"params": [params[i] for i in group["params"]],
                **{k: v for k, v in group["options"].items() if k in accepted}} for group in description["groups"]]
     return OPTIMIZERS[name](groups)
 
 
-def trajectory(model: torch.nn.Module, opt: torch.optim.Optimizer, steps: list[list[torch.Tensor]]) -> list[list[torch.Tensor]]:
+def trajectory(model: torch.nn.Module, opt: torch.optim.Optimizer,
+               steps: list[list[torch.Tensor]]) -> list[list[torch.Tensor]]:
     out = []
     for grads in steps:
         for p, g in zip(model.parameters(), grads):
