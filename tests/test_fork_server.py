@@ -175,8 +175,8 @@ def test_no_worker_is_forked_into_a_sandbox_that_died(tmp_path, isolation):
     server = fork_server.ForkServer(isolation, sandbox.sandbox_uid(SLOT), Limits(), 1)
     start_sandbox = server._start_sandbox
 
-    def start_then_kill() -> int:
-        init_pid = start_sandbox()
+    def start_then_kill(data=None) -> int:
+        init_pid = start_sandbox(data)
         signal.pidfd_send_signal(server._sandbox_init, signal.SIGKILL)
         select.select([server._sandbox_init], [], [], 10)
         return init_pid
