@@ -18,8 +18,8 @@ def rng(request: pytest.FixtureRequest) -> Draw:
 
 
 @pytest.fixture
-def labels(request: pytest.FixtureRequest) -> torch.Tensor:
-    """labels[d]: the label the submission's code sees on digit d (the run's secret relabelling)."""
+def seen_labels(request: pytest.FixtureRequest) -> torch.Tensor:
+    """seen_labels[d]: the label the submission's code sees on digit d (the run's secret relabelling)."""
     return torch.tensor(plugin.labels_of(request.config))
 
 

@@ -122,6 +122,13 @@ class Scenario:
         target = {"ref": fn.name} if isinstance(fn, Ref) else fn
         return self._add({"do": "trace", "fn": target, "args": wire(list(args)), "kwargs": wire(kwargs)})
 
+    def trace_autograd(self, fn: str | dict[str, str] | Ref, *args: Any, **kwargs: Any) -> Step:
+        """Like trace, but traced above autograd: a .detach() stays in the graph (the grader's run of it
+        then gives no gradient there), and torch.no_grad() in the function fails the trace."""
+        target = {"ref": fn.name} if isinstance(fn, Ref) else fn
+        return self._add({"do": "trace", "fn": target, "args": wire(list(args)), "kwargs": wire(kwargs),
+                          "autograd": True})
+
     def state(self, module: Ref) -> Step:
         """Read back a module's parameters, gradients, modes, hooks and recorded calls."""
         return self._add({"do": "state", "target": wire(module)})
@@ -130,9 +137,11 @@ class Scenario:
         """Read back an optimizer's class, options and parameters (as positions in net.parameters())."""
         return self._add({"do": "optimizer", "target": wire(optimizer), "net": wire(net)})
 
-    def iterate(self, loader: Ref, limit: int | None = None) -> Step:
-        """Read back the batches an iterable gives."""
+    def iterate(self, loader: Ref, limit: int | None = None, in_process: bool = False) -> Step:
+        """Read back the batches an iterable gives (in_process: a DataLoader's num_workers set to 0 first)."""
         step: dict[str, Any] = {"do": "iterate", "target": wire(loader)}
+        if in_process:
+            step["in_process"] = True
         if limit is not None:
             step["limit"] = limit
         return self._add(step)

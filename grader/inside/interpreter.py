@@ -21,10 +21,12 @@ Steps ("as" binds the step's object for later steps)::
            `optimizers_of`, "optimizers": the positions in that network's parameters() of what each
            torch.optim optimizer made during the call was given (an observation, for advice only)
     {"do": "export", "target": ref, "calls": [{"inputs": [...], "mode": "train"|"eval"}], "values": bool}
-    {"do": "trace", "fn": ..., "args": [...], "kwargs": {...}}        -> a graph, or {"error": ...}
+    {"do": "trace", "fn": ..., "args": [...], "kwargs": {...}, "autograd": bool}  -> a graph, or {"error": ...}
+                                                        (autograd: traced above autograd, .detach() kept)
     {"do": "state", "target": ref}                      -> parameters, gradients, modes, hooks, calls
     {"do": "optimizer", "target": ref, "net": ref}      -> class, hyper-parameters, parameter positions
-    {"do": "iterate", "target": ref, "limit": k}        -> the batches
+    {"do": "iterate", "target": ref, "limit": k, "in_process": bool}   -> the batches (in_process: a DataLoader's
+                                                        num_workers set to 0 first: the sandbox starts no workers)
     {"do": "len", "target": ref}
     {"do": "file", "path": ref}                         -> the file's bytes (uint8 tensor) or None
     {"do": "grads", "target": ref, "grads": [tensor | None, ...]}   set each parameter's .grad
@@ -181,7 +183,10 @@ class Scenario:
             return None, describe_optimizer(self.arg(step["target"]), self.arg(step["net"]))
         if do == "iterate":
             batches = []
-            for i, batch in enumerate(self.arg(step["target"])):
+            iterable = self.arg(step["target"])
+            if step.get("in_process") and isinstance(iterable, torch.utils.data.DataLoader) and iterable.num_workers:
+                iterable.num_workers = 0
+            for i, batch in enumerate(iterable):
                 if i >= step.get("limit", 1 << 30):
                     break
                 batches.append(observe(batch))
@@ -234,7 +239,7 @@ class Scenario:
             return fn(*fill(args, tensors), **{k: fill(v, tensors) for k, v in kwargs.items()})
 
         try:
-            return export.trace(call, examples)
+            return export.trace(call, examples, autograd=bool(step.get("autograd")))
         except export.ExportError as exc:
             return {"error": {"type": "ExportError", "message": str(exc), "not_started": False}}
 

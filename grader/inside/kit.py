@@ -201,4 +201,6 @@ def build(spec: Any, refs: dict[str, Any] | None = None) -> Any:
         return torch.device(spec["name"])
     if kind == "tuple":
         return tuple(spec["items"])
+    if kind == "dict":  # a dict the student's code keeps state in between calls (bind it with Scenario.build)
+        return dict(spec.get("items") or {})
     raise ValueError(f"unknown kit object {kind!r}")
