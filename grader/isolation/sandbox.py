@@ -2,10 +2,10 @@
 
 Each worker gets a new sandbox, started around a holder process (holder_command); the fork
 server (grader.inside.zygote) forks the worker into its namespaces. Inside, the worker sees the
-system's read-only libraries, the Python it runs on, the parts of the kit that probes need
-(the worker, probes, the data helpers and data; read-only, at their own paths, so the fork
-server's imports stay valid), its own writable copy of the student's modules at /sub, and an
-empty /tmp. It cannot see solutions/, the hidden suites, other submissions or the gradebook,
+system's read-only libraries, the Python it runs on, the trust boundary (grader/inside/, the
+student-side helpers exercises/_kit/ and the data, with the run's relabelled digits; read-only,
+at their own paths, so the fork server's imports stay valid), its own writable copy of the
+student's modules at /sub, and an empty /tmp. It cannot see solutions/, the hidden suites, other submissions or the gradebook,
 has no network, and runs in its own PID namespace: killing the sandbox kills every process
 it started and frees its /tmp and IPC objects. It is bounded in memory, processes, file size
 and CPU time.
