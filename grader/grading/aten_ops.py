@@ -72,3 +72,10 @@ def bounded_by_inputs(name: str) -> bool:
     """Whether `name`'s output is never larger than its inputs."""
     parts = name.split(".")
     return len(parts) == 3 and parts[1] in BOUNDED
+
+
+@cache
+def makes_tensors(name: str) -> bool:
+    """Whether the operation takes a `device` argument (a factory such as aten.zeros or aten.arange)."""
+    op = resolve(name)
+    return op is not None and any(argument.name == "device" for argument in op._schema.arguments)

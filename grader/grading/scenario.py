@@ -93,17 +93,20 @@ class Scenario:
         return ref
 
     def call(self, fn: str | dict[str, str] | Ref, *args: Any, capture: bool = False, catch: bool = False,
-             optimizers_of: Ref | None = None, **kwargs: Any) -> Ref:
+             optimizers_of: Ref | None = None, cuda: bool | None = None, **kwargs: Any) -> Ref:
         """Call `fn` ("module.name" of the student's code, a bound object, or a Ref's attr); bind its
         result. The step's reading is {"value": ..., "stdout": ...} (stdout when `capture`); with
         `catch`, a call that raises reads {"raised": type name} and the scenario goes on; with
         `optimizers_of`, "optimizers" lists what each optimizer made during the call was given (as
-        positions in that network's parameters): the worker's word, good for advice only."""
+        positions in that network's parameters): the worker's word, good for advice only; with
+        `cuda`, the call sees torch.cuda report a GPU there (True) or not (False)."""
         target = {"ref": fn.name} if isinstance(fn, Ref) else fn
         step = {"do": "call", "fn": target, "args": wire(list(args)), "kwargs": wire(kwargs),
                 "capture": capture, "catch": catch}
         if optimizers_of is not None:
             step["optimizers_of"] = wire(optimizers_of)
+        if cuda is not None:
+            step["cuda"] = cuda
         return self._bind(step)
 
     def build(self, spec: dict[str, Any]) -> Ref:

@@ -16,10 +16,11 @@ Arguments are plain values and tensors (each use gets a fresh copy), and::
 Steps ("as" binds the step's object for later steps)::
 
     {"do": "kit", "make": spec}                         a kit object, to bind    {"do": "call", "fn": "lenet.Net" | {"ref": n, "attr": "forward"}, "args": [...], "kwargs": {...},
-     "capture": bool, "catch": bool, "optimizers_of": ref}
+     "capture": bool, "catch": bool, "optimizers_of": ref, "cuda": bool}
         -> {"value", "stdout"}, or {"raised": type} when `catch` and the call raised; with
            `optimizers_of`, "optimizers": the positions in that network's parameters() of what each
-           torch.optim optimizer made during the call was given (an observation, for advice only)
+           torch.optim optimizer made during the call was given (an observation, for advice only); with
+           `cuda`, torch.cuda.is_available() and device_count() answer as if a GPU were there or not
     {"do": "export", "target": ref, "calls": [{"inputs": [...], "mode": "train"|"eval"}], "values": bool}
     {"do": "trace", "fn": ..., "args": [...], "kwargs": {...}, "autograd": bool}  -> a graph, or {"error": ...}
                                                         (autograd: traced above autograd, .detach() kept)
@@ -155,6 +156,8 @@ class Scenario:
                         stack.enter_context(contextlib.redirect_stdout(printed))
                     if watched is not None:
                         stack.enter_context(recording_optimizers(watched, given))
+                    if "cuda" in step:
+                        stack.enter_context(pretend_cuda(bool(step["cuda"])))
                     value = fn(*args, **kwargs)
             except Exception as exc:
                 if not step.get("catch"):
@@ -262,6 +265,18 @@ def recording_optimizers(net: nn.Module, given: list[list[int]]) -> Iterator[Non
         yield
     finally:
         torch.optim.Optimizer.__init__ = original  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def pretend_cuda(available: bool) -> Iterator[None]:
+    """Make torch.cuda.is_available() and torch.cuda.device_count() answer as if a GPU were there (or not)."""
+    saved = torch.cuda.is_available, torch.cuda.device_count
+    torch.cuda.is_available = lambda: available  # type: ignore[assignment]
+    torch.cuda.device_count = lambda: int(available)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        torch.cuda.is_available, torch.cuda.device_count = saved  # type: ignore[assignment]
 
 
 def state_of(target: Any) -> dict[str, Any]:

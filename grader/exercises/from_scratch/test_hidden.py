@@ -1,7 +1,9 @@
 """Hidden checks for from_scratch.py. Each function is exported as the graph of ATen operations it
-runs; the grader rebuilds that graph here, refuses PyTorch's own kernel for the operation (the
-exercise is to write it), runs it on inputs the worker never saw and compares with
-torch.nn.functional. A forged graph that passes is a correct implementation."""
+runs, traced above autograd so that PyTorch's composite operations (aten.dropout, aten.conv2d,
+...) and any .detach() keep their names; the grader rebuilds that graph here, refuses PyTorch's
+own kernel for the operation (the exercise is to write it), runs it on inputs the worker never
+saw and compares with torch.nn.functional. A forged graph that passes is a correct
+implementation."""
 
 from __future__ import annotations
 
@@ -66,7 +68,7 @@ def traced(submission, rng, fn: str, calls: list[tuple[list[Any], dict[str, Any]
     def example(value: Any) -> Any:
         return placeholder(torch.randn_like(value)) if isinstance(value, torch.Tensor) else value
 
-    steps = [s.trace(f"from_scratch.{fn}", *map(example, args), **{k: example(v) for k, v in kwargs.items()})
+    steps = [s.trace_autograd(f"from_scratch.{fn}", *map(example, args), **{k: example(v) for k, v in kwargs.items()})
              for args, kwargs in calls]
     readings = s.run(submission, seed=rng.seed())
     graphs = []
