@@ -44,9 +44,10 @@ def sandbox_processes() -> list[int]:
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory, isolation) -> dict:
     klass = tmp_path_factory.mktemp("hostile")
-    for attack in ATTACKS:
+    stub = (EXERCISES / "lenet.py").read_text(encoding="utf-8")
+    for attack in ATTACKS:  # each attack comes after the untouched stub: it implements nothing
         (klass / attack).mkdir()
-        shutil.copy(HOSTILE / f"{attack}.py", klass / attack / "lenet.py")
+        (klass / attack / "lenet.py").write_text(stub + "\n\n" + (HOSTILE / f"{attack}.py").read_text(encoding="utf-8"))
     shipped = klass / "shipped_configuration"
     shipped.mkdir()
     shutil.copy(EXERCISES / "lenet.py", shipped / "lenet.py")

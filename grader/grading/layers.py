@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from grader.grading.graphs import Graph, Run
+from grader.grading.graphs import Graph, Run, references
 
 VIEWS = {"alias", "view", "_unsafe_view", "reshape", "t", "transpose", "permute", "expand", "clone", "contiguous",
          "detach", "_to_copy", "to", "lift_fresh_copy", "unsqueeze", "squeeze", "_reshape_alias", "flatten"}
@@ -62,20 +62,12 @@ def first_uses(graph: Graph) -> dict[int, int]:
     """For each placeholder, the first node that works with it (views and transposes followed)."""
     found = sources(graph)
     first: dict[int, int] = {}
-
-    def visit(value: Any, index: int) -> None:
-        if isinstance(value, list):
-            for v in value:
-                visit(v, index)
-        elif isinstance(value, dict):
-            source = _source(value, found)
-            if source is not None:
-                first.setdefault(source, index)
-
     for index, (op, args, kwargs) in enumerate(graph.nodes):
         if packet(op) not in VIEWS:
-            visit(args, index)
-            visit(list(kwargs.values()), index)
+            for ref in references([args, list(kwargs.values())]):
+                source = _source(ref, found)
+                if source is not None:
+                    first.setdefault(source, index)
     return first
 
 
