@@ -23,6 +23,8 @@ from grader.grading.engine import grade_class
 from grader.grading.options import GradeOptions
 from grader.paths import EXERCISES, SOLUTIONS
 
+pytestmark = pytest.mark.slow  # graded classes through the real path: make quick leaves them out
+
 ATTACKS = Path(__file__).parent / "attacks"
 TARGETS = tuple(e.id for e in registry.load() if (ATTACKS / e.id).is_dir())
 CASES = [(exercise, path.stem) for exercise in TARGETS for path in sorted((ATTACKS / exercise).glob("*.py"))]
