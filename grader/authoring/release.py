@@ -34,7 +34,7 @@ seen: make your code correct, not just these checks green.
 
 REQUIREMENTS = "torch>=2.4\ntorchvision>=0.19\npytest>=8\nmatplotlib>=3.8\n"
 PYTEST_INI = "[pytest]\naddopts = -p no:cacheprovider\n"
-EXCLUDED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "pictures")
+EXCLUDED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "pictures", ".progress*", "handin")
 
 
 class ReleaseError(ValueError):

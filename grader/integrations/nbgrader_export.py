@@ -210,9 +210,9 @@ def build_notebook(exercise: registry.Exercise, solutions: Path = SOLUTIONS) -> 
     """The source notebook of one exercise, and the points its autograder cells carry."""
     path = solutions / exercise.module
     try:
-        source = path.read_text(encoding="utf-8")
+        source, _ = stubs.split_hints(path.read_text(encoding="utf-8"))  # the hints' last tier shows the answer
         docstring, parts = split_module(source)
-    except (OSError, SyntaxError) as exc:
+    except (OSError, SyntaxError, stubs.RegionError) as exc:
         raise ExportError(f"cannot read the solution {path}: {exc}") from None
     v4 = nbformat.v4
     intro = f"# {exercise.title}\n\n{docstring}\n\n{NOTEBOOK_NOTE}"
