@@ -305,8 +305,8 @@ HINTS = {
         "net.eval()\nwith torch.no_grad():\n    for inputs, labels in loader:",
     ),
     "test_per_class_accuracy": (
-        "Count, for every class, how many of its samples there are and how many were predicted right; a class with "
-        "no samples has no percentage (nan).",
+        "Count, for every class, its samples and the ones predicted right. Mind the last batch: it may be smaller "
+        "than the others. A class with no samples has no percentage (nan).",
         "Seed 003's `for i in range(batch_size)` breaks on the smaller last batch: loop over the labels the batch "
         "really has, or count with torch.bincount(labels, minlength=num_classes).",
         "total += torch.bincount(labels, minlength=num_classes)\n"

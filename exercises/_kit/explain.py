@@ -148,7 +148,7 @@ def _context(frames: list[_Frame], check_file: str | None) -> list[str]:
     lines: list[str] = []
     calls = [f for f in frames if check_file and Path(f.summary.filename).name == Path(check_file).name]
     mine = [f for f in frames if _is_student(f.frame)]
-    if calls and mine:
+    if calls:
         call = calls[-1]
         expression = _expression(call)
         lines.append(f"the check called: {expression}")
@@ -160,6 +160,19 @@ def _context(frames: list[_Frame], check_file: str | None) -> list[str]:
         lines.append(f"    {code}")
         lines += [f"    {text}" for text in named_values(last.frame, code)]
     return lines
+
+
+def _missing_name(exc: BaseException) -> str | None:
+    """A message when the check asked the student's module for a name it lacks (renamed, deleted)."""
+    owner = getattr(exc, "obj", None)
+    if not isinstance(exc, AttributeError) or not isinstance(owner, ModuleType):
+        return None
+    known, source = loaded_source(vars(owner))
+    if not known:
+        return None
+    where = f"exercises/{source.path.name}" if source is not None else "your notebook"
+    return (f"{where} has no {exc.name}, and the check calls it: was it renamed or deleted? Its docstring is in the "
+            "untouched exercise (git shows it: git diff exercises/)")
 
 
 def explain(exc: BaseException, check_file: str | None = None) -> Explanation:
@@ -177,6 +190,9 @@ def explain(exc: BaseException, check_file: str | None = None) -> Explanation:
         where = _where(mine[-1]).split(", in ")
         name = where[1] if len(where) > 1 else "your code"
         return Explanation(Kind.NOT_STARTED, f"{NOT_STARTED}: {name} in {where[0].split(',')[0]} still raises NotImplementedError")
+    missing = _missing_name(exc)
+    if missing:
+        return Explanation(Kind.FAILED, missing)
     if isinstance(exc, CheckTimeout):
         calls = [f for f in frames if check_file and Path(f.summary.filename).name == Path(check_file).name]
         what = _expression(calls[-1]) if calls else "the check"
@@ -185,11 +201,9 @@ def explain(exc: BaseException, check_file: str | None = None) -> Explanation:
             lines.append(f"it was running {_where(mine[-1])}:")
             lines.append(f"    {(mine[-1].summary.line or '').strip()}")
         return Explanation(Kind.TIMEOUT, "\n".join(lines))
-    inside = " inside torch" if mine and frames[-1] is not mine[-1] and "torch" in Path(frames[-1].summary.filename).parts else ""
+    inside = " inside torch" if frames and not _is_student(frames[-1].frame) and "torch" in Path(frames[-1].summary.filename).parts else ""
     if mine:
         head = f"your code raised {type(exc).__name__}{inside}: {_error_line(exc)}"
-    else:
-        call = frames[-1] if frames else None
-        where = f" at {Path(call.summary.filename).name}, line {call.summary.lineno}" if call else ""
-        head = f"the check could not use what your code gave back: {type(exc).__name__}: {_error_line(exc)}{where}"
+    else:  # the check itself stumbled on what the student's code gave back (a layer that cannot take the input, say)
+        head = f"{type(exc).__name__}{inside} on what your code gave back: {_error_line(exc)}"
     return Explanation(Kind.ERROR, "\n".join([head, *_context(frames, check_file)]))

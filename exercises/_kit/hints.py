@@ -3,7 +3,7 @@ and last the line itself (as Kaggle's learntools does).
 
 Part of the kit: no need to edit. The hints are written beside each exercise's solution and
 copied into exercises/_kit/generated/ by the instructors' `grader stubs`. A failing check shows
-the hints you have already unlocked; `python exercises/kit.py hint` unlocks the next one.
+the latest hint you have seen (the first, to begin with); `python exercises/kit.py hint` shows the next.
 """
 
 from __future__ import annotations
@@ -23,15 +23,20 @@ def key(exercise: Exercise, check: str) -> str:
     return f"{exercise.id}::{check}"
 
 
-def unlocked(state: State, exercise: Exercise, check: str) -> int:
-    """How many hints of `check` the student has unlocked (the first is always shown)."""
-    available = len(tiers(exercise, check))
-    return min(max(state.hints_seen.get(key(exercise, check), 1), 1), available)
+def shown(state: State, exercise: Exercise, check: str) -> int:
+    """How many hints of `check` the student has seen so far."""
+    return min(state.hints_seen.get(key(exercise, check), 0), len(tiers(exercise, check)))
+
+
+def mark_shown(state: State, exercise: Exercise, check: str) -> None:
+    """Remember that a failure showed the first hint of `check` (or the ones unlocked since)."""
+    if tiers(exercise, check):
+        state.hints_seen[key(exercise, check)] = max(shown(state, exercise, check), 1)
 
 
 def unlock_next(state: State, exercise: Exercise, check: str) -> int:
-    """Unlock one more hint of `check` (if there is one); return how many are unlocked now."""
-    level = min(unlocked(state, exercise, check) + 1, len(tiers(exercise, check)))
+    """Show one more hint of `check` (if there is one); return how many have been shown now."""
+    level = min(shown(state, exercise, check) + 1, len(tiers(exercise, check)))
     state.hints_seen[key(exercise, check)] = level
     return level
 
@@ -41,7 +46,7 @@ def lines(state: State, exercise: Exercise, check: str, *, every: bool = False) 
     hints = tiers(exercise, check)
     if not hints:
         return []
-    level = unlocked(state, exercise, check)
+    level = max(shown(state, exercise, check), 1)
     out: list[str] = []
     for n in range(1, level + 1) if every else [level]:
         first, *more = hints[n - 1].splitlines()

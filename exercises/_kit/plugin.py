@@ -47,6 +47,7 @@ class Run:
     selected: dict[str, set[str]] = field(default_factory=dict)  # exercise id -> check functions collected
     checks: dict[tuple[str, str], CheckRun] = field(default_factory=dict)
     running: str | None = None
+    stopped: bool = False
     interrupted: bool = False
     failures: list[str] = field(default_factory=list)  # the closing lines: what failed, then the progress
     lines: list[str] = field(default_factory=list)
@@ -77,6 +78,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     notebook = session.config.getoption("kit_notebook")
     run.fingerprints = {e.id: ((notebook and workspace.notebook_source(e)) or workspace.resolve(e)).fingerprint
                         for e in catalog.exercises()}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the exercises in the registry's order (files sort by name otherwise), so -x and --sw stop at the first."""
+    order = {e.test_file.name: i for i, e in enumerate(catalog.exercises())}
+    items.sort(key=lambda item: order.get(item.path.name, len(order)))
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -131,22 +138,25 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Keep this run's results and prepare the closing lines."""
     run = session.config.stash[RUN]
-    run.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+    run.stopped = bool(session.shouldstop or session.shouldfail)  # -x, --maxfail, --sw
+    run.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED and not run.stopped  # Ctrl-C
     state = progress.load()
     for (exercise_id, name), check in run.checks.items():
         state.record(check.exercise, run.fingerprints[exercise_id], name, check.result)
-    progress.save(state)
     if not run.quiet and (run.checks or run.selected):
-        run.failures = _failures(run, state)
+        run.failures, explained = _failures(run, state)
         ran = [e for e in catalog.exercises() if e.id in run.selected]
-        run.lines = summary.progress_block(state, _coverage(run, session), focus=ran)
+        run.lines = summary.progress_block(state, _coverage(run, session), focus=ran, explained=explained)
+    progress.save(state)
 
 
-def _failures(run: Run, state: progress.State) -> list[str]:
-    """This run's failing checks (not the ones not started yet), explained, with their hints."""
+def _failures(run: Run, state: progress.State) -> tuple[list[str], set[tuple[str, str]]]:
+    """This run's failing checks (not the ones not started yet), explained, with their hints; and
+    which checks were explained."""
     failed = [c for c in run.checks.values() if c.result.outcome is Outcome.FAILED and c.explanation is not None]
     lines: list[str] = []
     seen: set[str] = set()
+    explained: set[tuple[str, str]] = set()
     shown = 0
     for check in failed:
         text = check.explanation.text if check.explanation else ""
@@ -159,10 +169,12 @@ def _failures(run: Run, state: progress.State) -> list[str]:
                          "stop at the first failure")
             break
         shown += 1
+        explained.add((check.exercise.id, check.name))
         lines.append(f"✘ {check.exercise.module} · {check.name}: {check.title}")
         lines += [f"    {line}" for line in text.splitlines()]
         lines += [f"    {line}" for line in hints.lines(state, check.exercise, check.name)]
-    return lines
+        hints.mark_shown(state, check.exercise, check.name)
+    return lines, explained
 
 
 def _coverage(run: Run, session: pytest.Session) -> list[str]:
@@ -173,7 +185,7 @@ def _coverage(run: Run, session: pytest.Session) -> list[str]:
     if run.interrupted:
         return [f"Interrupted (Ctrl-C) during {run.running}: {finished} of the {selected} selected checks finished "
                 "and are kept; the table shows the rest as it stood."]
-    if finished < selected:
+    if run.stopped or finished < selected:
         return [f"Stopped early (-x, --maxfail or --sw): {finished} of the {selected} selected checks ran; "
                 "the table shows the rest as it stood."]
     if selected < everything:

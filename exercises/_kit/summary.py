@@ -73,9 +73,11 @@ def table(standings: list[Standing]) -> list[str]:
     return lines
 
 
-def next_step(standings: list[Standing], state: State, focus: list[Exercise] = ()) -> list[str]:
+def next_step(standings: list[Standing], state: State, focus: list[Exercise] = (),
+              explained: set[tuple[str, str]] = frozenset()) -> list[str]:
     """What to do now: the first open check of the first unfinished exercise, among those in `focus`
-    (the ones the run checked) when one of them is unfinished."""
+    (the ones the run checked) when one of them is unfinished. A check in `explained` was just
+    explained at length, so it is only named."""
     unfinished = [s for s in standings if s.status is not Status.DONE]
     upcoming = next((s for s in unfinished if s.exercise in focus), unfinished[0] if unfinished else None)
     if upcoming is None:
@@ -90,21 +92,25 @@ def next_step(standings: list[Standing], state: State, focus: list[Exercise] = (
     if upcoming.status is Status.UNCHECKED:
         return [f"Next: {shown} changed since it was last checked: {run}   (or keep `{WATCH_COMMAND}` running)"]
     check, result = upcoming.first_open or ("", None)
+    if (exercise.id, check) in explained:
+        return [f"Next: {shown}, check {check} (explained above).", f"  Re-check: {run}   (or keep `{WATCH_COMMAND}` running)"]
     title = next((c.title for c in exercise.checks if c.name == check), check)
     lines = [f"Next: {shown}, check {check}: {title}"]
     if result is not None and result.message:
         lines.append(f"  {result.message}")
     lines += [f"  {line}" for line in hints.lines(state, exercise, check)]
+    hints.mark_shown(state, exercise, check)
     lines.append(f"  Re-check: {run}   (or keep `{WATCH_COMMAND}` running)")
     return lines
 
 
-def progress_block(state: State, notes: list[str] = (), focus: list[Exercise] = ()) -> list[str]:
+def progress_block(state: State, notes: list[str] = (), focus: list[Exercise] = (),
+                   explained: set[tuple[str, str]] = frozenset()) -> list[str]:
     """The closing lines of every run: the table, the count, what the run covered, the next step."""
     standings = [standing(e, state) for e in catalog.exercises()]
     done = sum(s.status is Status.DONE for s in standings)
     lines = table(standings)
     lines.append(f"Progress: {done}/{len(standings)} exercises done.")
     lines += notes
-    lines += next_step(standings, state, focus)
+    lines += next_step(standings, state, focus, explained)
     return lines
