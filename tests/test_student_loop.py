@@ -197,3 +197,25 @@ def test_hints_come_in_tiers_for_the_check_that_fails_now(kit):
     assert other.splitlines()[0].startswith("operations.py · test_min_pool") and "hint 1/3" in other
     unknown = kit_command(kit, "hint", "no_such_check")
     assert unknown.returncode == 2 and "no exercise or check is called 'no_such_check'" in unknown.stdout
+
+
+def test_train_draws_pictures_of_the_students_own_run(kit):
+    solve(kit, "training.py")
+    solve(kit, "operations.py")
+    done = kit_command(kit, "train", "--epochs", "1")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert re.search(r"Your LeNet reached \d+\.\d % on the 500 test digits after 1 epochs", done.stdout), done.stdout
+    assert "[1,    50] loss:" in done.stdout, "the student's own train() printed its running loss"
+    pictures = kit / "exercises" / "pictures"
+    for name in ("mnist_training_curves.png", "mnist_conv1_after_training.png"):
+        assert (pictures / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"exercises/pictures/{name}" in done.stdout
+    listed = kit_command(kit, "progress").stdout
+    assert "Pictures of your own MNIST run: exercises/pictures/mnist_conv1_after_training.png, " \
+           "exercises/pictures/mnist_training_curves.png" in listed
+
+
+def test_train_says_what_is_missing_when_training_is_not_written(kit):
+    done = kit_command(kit, "train", "--epochs", "1")
+    assert done.returncode == 0 and "Traceback" not in done.stdout + done.stderr
+    assert "training.mnist_classifier() did not finish: not started yet" in done.stdout, done.stdout

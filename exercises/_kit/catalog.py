@@ -19,6 +19,7 @@ from pathlib import Path
 EXERCISES_DIR = Path(__file__).resolve().parent.parent
 REGISTRY = EXERCISES_DIR / "registry.toml"
 GENERATED_DIR = Path(__file__).resolve().parent / "generated"
+PICTURES_DIR = EXERCISES_DIR / "pictures"  # the pictures of the student's own MNIST run (kit.py train)
 
 
 @dataclass(frozen=True)

@@ -145,15 +145,6 @@ def expect_equal(value: Any, expected: Any, what: str, hint: str | None = None) 
     expect(value == expected, f"{what} gave {value!r}, expected {expected!r}", hint)
 
 
-PICTURES_DIR = EXERCISES_DIR / "pictures"
-
-
-def picture_path(name: str) -> Path:
-    """Where a check saves a picture for the student to open: exercises/pictures/<name>."""
-    PICTURES_DIR.mkdir(exist_ok=True)
-    return PICTURES_DIR / name
-
-
 def expect_png(path: Path, what: str, min_size: tuple[int, int] = (200, 150)) -> None:
     """Fail unless `what` wrote a PNG image at `path`, at least `min_size` pixels, not blank."""
     from PIL import Image

@@ -39,7 +39,8 @@ def main(argv: list[str]) -> int:
     hint.add_argument("name", nargs="?")
     watch = commands.add_parser("watch")
     watch.add_argument("--no-fork", action="store_true", help="start a fresh process for every run")
-    commands.add_parser("train")
+    train = commands.add_parser("train")
+    train.add_argument("--epochs", type=int, default=5, help="epochs of training (default 5, as mnist_classifier)")
     handin = commands.add_parser("handin")
     handin.add_argument("--out", default=None, help="where to write the zip (default: handin/cnn-handin.zip)")
     args = parser.parse_args(argv)
@@ -64,7 +65,7 @@ def main(argv: list[str]) -> int:
     if args.command == "train":
         from _kit.pictures import train_and_draw
 
-        say(train_and_draw())
+        say(train_and_draw(args.epochs))
         return 0
     from _kit.handin import HandinError, pack
 

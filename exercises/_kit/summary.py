@@ -16,6 +16,7 @@ from _kit.progress import Outcome, Result, State
 
 WATCH_COMMAND = "python exercises/kit.py watch"
 HANDIN_COMMAND = "python exercises/kit.py handin"
+TRAIN_COMMAND = "python exercises/kit.py train"
 
 
 class Status(Enum):
@@ -104,12 +105,24 @@ def next_step(standings: list[Standing], state: State, focus: list[Exercise] = (
     return lines
 
 
+def pictures(standings: list[Standing]) -> list[str]:
+    """The pictures of the student's own MNIST run, or how to draw them once training works."""
+    drawn = sorted(catalog.PICTURES_DIR.glob("*.png")) if catalog.PICTURES_DIR.is_dir() else []
+    if drawn:
+        return [f"Pictures of your own MNIST run: {', '.join(f'exercises/pictures/{p.name}' for p in drawn)}"]
+    training = next((s for s in standings if s.exercise.id == "training"), None)
+    if training is not None and training.status is Status.DONE:
+        return [f"Train your MNIST classifier and see its curves and conv1's kernels: {TRAIN_COMMAND}"]
+    return []
+
+
 def progress_block(state: State, notes: list[str] = (), focus: list[Exercise] = (),
                    explained: set[tuple[str, str]] = frozenset()) -> list[str]:
     """The closing lines of every run: the table, the count, what the run covered, the next step."""
     standings = [standing(e, state) for e in catalog.exercises()]
     done = sum(s.status is Status.DONE for s in standings)
     lines = table(standings)
+    lines += pictures(standings)
     lines.append(f"Progress: {done}/{len(standings)} exercises done.")
     lines += notes
     lines += next_step(standings, state, focus, explained)
