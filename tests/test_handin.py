@@ -108,3 +108,19 @@ def test_handin_refuses_what_the_grader_could_not_use(kit, breakage, message):
 
 def test_the_kit_reads_no_more_of_a_file_than_the_grader():
     assert handin.MAX_BYTES == discovery.MAX_MODULE_BYTES
+
+
+def test_the_release_says_what_to_hand_in_and_its_handin_command_works(tmp_path):
+    from grader.authoring import release
+
+    release.build(tmp_path / "rel")
+    readme = (tmp_path / "rel" / "README.md").read_text()
+    assert "## What to hand in, and how" in readme and "python exercises/kit.py handin" in readme
+    assert "handin/cnn-handin.zip" in readme and "on Gradescope, upload" in readme
+    assert f"{len(registry.load())} exercises" in readme
+    assert "pytest-timeout" in (tmp_path / "rel" / "requirements.txt").read_text()
+    assert not (tmp_path / "rel" / "pytest.ini").exists(), "exercises/pytest.ini is the student side's config"
+    done = run_handin(tmp_path / "rel")
+    assert done.returncode == 0, done.stdout + done.stderr
+    with zipfile.ZipFile(tmp_path / "rel" / "handin" / "cnn-handin.zip") as zipped:
+        assert sorted(zipped.namelist()) == sorted(f"exercises/{e.module}" for e in registry.load())
