@@ -67,8 +67,6 @@ def contents() -> tuple[dict[str, bytes], list[str], list[str]]:
         members[f"exercises/{source.path.name}"] = data
         if workspace.both_changed(exercise):
             warnings.append(f"you changed both exercises/{exercise.module} and its notebook: the .py file is handed in")
-        if source.untouched:
-            warnings.append(f"exercises/{source.path.name} is not started: it is handed in as it is and scores 0")
     expected = {e.module for e in catalog.exercises()}
     extra = sorted(p.name for p in EXERCISES_DIR.glob("*.py")
                    if p.name not in expected | KIT_FILES and not p.name.startswith("test_"))
@@ -112,6 +110,11 @@ def pack(out: str | None = None) -> list[str]:
         name = f"exercises/{workspace.resolve(exercise).path.name}"
         s = standings[exercise.id]
         lines.append(f"  {name.ljust(30)} visible checks {s.passed}/{s.total}, {s.status.value}")
+    untouched = [e for e in catalog.exercises() if workspace.resolve(e).untouched]
+    if untouched:
+        one = len(untouched) == 1
+        warnings.insert(0, f"{len(untouched)} exercise{'' if one else 's'} not started yet {'is' if one else 'are'} handed in "
+                           f"as {'it is' if one else 'they are'} and score{'s' if one else ''} 0")
     lines += [f"Note: {warning}" for warning in warnings]
     lines.append(f"Hand in this one file, {target.name}, as your instructor asks (on Gradescope: upload it as it is). "
                  "The grader runs stricter hidden checks on it.")

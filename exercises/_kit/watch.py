@@ -72,7 +72,7 @@ def preload() -> None:
 
 def pytest_args(exercise: Exercise) -> list[str]:
     # the watcher imported the kit's plugin and pytest-timeout already: pytest cannot rewrite their asserts, and need not
-    return [str(exercise.test_file), "-q", "--no-header", "-p", "no:cacheprovider", "--rootdir", str(EXERCISES_DIR),
+    return [str(exercise.test_file), "--no-header", "-p", "no:cacheprovider", "--rootdir", str(EXERCISES_DIR),
             "-W", "ignore::pytest.PytestAssertRewriteWarning"]
 
 
@@ -204,8 +204,10 @@ def watch(fork: bool = True) -> int:
         say(f"Starting the watcher ({how}): importing torch once...")
         runner.warm()
         seen = snapshot()
-        standings = [summary.standing(e, progress.load()) for e in catalog.exercises()]
-        current = next((s.exercise for s in standings if s.status is not summary.Status.DONE), None)
+        standings = [s for s in (summary.standing(e, progress.load()) for e in catalog.exercises())
+                     if s.status is not summary.Status.DONE]
+        working = [s for s in standings if s.status in (summary.Status.IN_PROGRESS, summary.Status.UNCHECKED)]
+        current = (working or standings)[0].exercise if standings else None  # the one in progress, else the next
         started = time.monotonic()
         if current is None:
             say(f"{READY}: every exercise is done; save a file to check it again, Ctrl-C to stop")
