@@ -15,7 +15,6 @@ from typing import Any, Sequence
 import torch
 
 from _kit import catalog, workspace
-from _kit.catalog import EXERCISES_DIR
 from _kit.workspace import Source
 
 

@@ -116,6 +116,6 @@ def pack(out: str | None = None) -> list[str]:
         warnings.insert(0, f"{len(untouched)} exercise{'' if one else 's'} not started yet {'is' if one else 'are'} handed in "
                            f"as {'it is' if one else 'they are'} and score{'s' if one else ''} 0")
     lines += [f"Note: {warning}" for warning in warnings]
-    lines.append(f"Hand in this one file, {target.name}, as your instructor asks (on Gradescope: upload it as it is). "
+    lines.append(f"Hand in this one file, {shown}, as your instructor asks (on Gradescope: upload it as it is). "
                  "The grader runs stricter hidden checks on it.")
     return lines

@@ -146,7 +146,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if not run.quiet and (run.checks or run.selected):
         run.failures, explained = _failures(run, state)
         ran = [e for e in catalog.exercises() if e.id in run.selected]
-        run.lines = summary.progress_block(state, _coverage(run, session), focus=ran, explained=explained)
+        run.lines = summary.progress_block(state, _coverage(run), focus=ran, explained=explained)
     progress.save(state)
 
 
@@ -159,7 +159,8 @@ def _failures(run: Run, state: progress.State) -> tuple[list[str], set[tuple[str
     explained: set[tuple[str, str]] = set()
     shown = 0
     for check in failed:
-        text = check.explanation.text if check.explanation else ""
+        assert check.explanation is not None
+        text = check.explanation.text
         if text in seen:
             continue
         seen.add(text)
@@ -177,7 +178,7 @@ def _failures(run: Run, state: progress.State) -> tuple[list[str], set[tuple[str
     return lines, explained
 
 
-def _coverage(run: Run, session: pytest.Session) -> list[str]:
+def _coverage(run: Run) -> list[str]:
     """What this run covered, when it was not every check of every exercise."""
     selected = sum(len(names) for names in run.selected.values())
     finished = len(run.checks)
@@ -189,7 +190,7 @@ def _coverage(run: Run, session: pytest.Session) -> list[str]:
         return [f"Stopped early (-x, --maxfail or --sw): {finished} of the {selected} selected checks ran; "
                 "the table shows the rest as it stood."]
     if selected < everything:
-        files = sorted(catalog.by_name(e).module for e in run.selected if catalog.by_name(e))
+        files = [e.module for e in catalog.exercises() if e.id in run.selected]
         return [f"This run checked {selected} of the kit's {everything} checks ({', '.join(files) or 'none'}); "
                 "the other results come from earlier runs on the same code."]
     return []

@@ -7,6 +7,7 @@ the run checked: results from earlier runs count while the code they ran on is u
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -74,8 +75,8 @@ def table(standings: list[Standing]) -> list[str]:
     return lines
 
 
-def next_step(standings: list[Standing], state: State, focus: list[Exercise] = (),
-              explained: set[tuple[str, str]] = frozenset()) -> list[str]:
+def next_step(standings: list[Standing], state: State, focus: Collection[Exercise] = (),
+              explained: Collection[tuple[str, str]] = ()) -> list[str]:
     """What to do now: the first open check of the first unfinished exercise, among those in `focus`
     (the ones the run checked) when one of them is unfinished. A check in `explained` was just
     explained at length, so it is only named."""
@@ -116,8 +117,8 @@ def pictures(standings: list[Standing]) -> list[str]:
     return []
 
 
-def progress_block(state: State, notes: list[str] = (), focus: list[Exercise] = (),
-                   explained: set[tuple[str, str]] = frozenset()) -> list[str]:
+def progress_block(state: State, notes: Sequence[str] = (), focus: Collection[Exercise] = (),
+                   explained: Collection[tuple[str, str]] = ()) -> list[str]:
     """The closing lines of every run: the table, the count, what the run covered, the next step."""
     standings = [standing(e, state) for e in catalog.exercises()]
     done = sum(s.status is Status.DONE for s in standings)

@@ -89,6 +89,12 @@ def recover_cells(text: str) -> list[dict[str, Any]]:
     return cells
 
 
+def _mapping(parent: dict[str, Any], key: str) -> dict[str, Any]:
+    """parent[key] when it is a dict (a notebook's JSON may hold anything), else an empty one."""
+    value = parent.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def _compiles(code: str, label: str) -> SyntaxError | None:
     try:
         compile(code, label, "exec", dont_inherit=True)
@@ -141,8 +147,8 @@ def module_source_text(text: str, name: str, exercise: str, expected: tuple[str,
     parts: list[str] = []
     futures: list[str] = []
     for index, cell in enumerate(cells, start=1):
-        meta = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
-        nbg = meta.get("nbgrader") if isinstance(meta.get("nbgrader"), dict) else {}
+        meta = _mapping(cell, "metadata")
+        nbg, kit = _mapping(meta, "nbgrader"), _mapping(meta, "cnn_kit")
         grade_id = nbg.get("grade_id") if isinstance(nbg.get("grade_id"), str) else None
         kind = cell.get("cell_type")
         source = _text(cell.get("source"))
@@ -150,7 +156,6 @@ def module_source_text(text: str, name: str, exercise: str, expected: tuple[str,
         if grade_id is not None:
             ids_seen[grade_id] = ids_seen.get(grade_id, 0) + 1
         label = f"cell {index}" + (f" ({grade_id})" if grade_id else "")
-        kit = meta.get("cnn_kit") if isinstance(meta.get("cnn_kit"), dict) else {}
         if (nbg.get("grade") and not nbg.get("solution")) or any(m in source for m in AUTOGRADER_MARKS) \
                 or kit.get("role") in KIT_ROLES:
             continue  # an autograder cell or one of the kit's: the trusted suite runs the real tests
