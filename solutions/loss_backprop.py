@@ -7,6 +7,9 @@ Seed 002 trains a network in four moves:
     net.zero_grad(); loss.backward()    # back-propagation fills every parameter's .grad
     weight = weight - learning_rate * gradient    # the update, by hand or with torch.optim
 
+Seed 003 trains with another optimizer, optim.Adagrad(net.parameters(), lr=0.01), which
+gives every weight its own step size; you will write its update by hand too.
+
 You will write each move as a function. The functions take the network, the loss
 function (criterion) and the data as arguments, so they work for any nn.Module: the
 checks use small networks of their own.
@@ -127,6 +130,52 @@ def training_step(net: nn.Module, optimizer: optim.Optimizer, criterion, inputs:
     ### END SOLUTION
 
 
+def adagrad_update(parameters, state: dict, lr: float, eps: float = 1e-10) -> None:
+    """One step of Adagrad by hand, the optimizer seed 003 trains with.
+
+    Plain SGD moves every weight by the same multiple of its gradient. Adagrad remembers,
+    for every number of every parameter, the sum of the squares of all the gradients it has
+    had so far, and divides the step by the square root of that sum: a weight that keeps
+    getting large gradients takes smaller and smaller steps. For each parameter w with a
+    gradient g = w.grad, element-wise:
+
+        state_sum <- state_sum + g * g                  (state_sum starts at zeros)
+        w <- w - lr * g / (sqrt(state_sum) + eps)
+
+    eps only keeps the division finite where state_sum is still 0; it is added AFTER the
+    square root, as torch.optim.Adagrad does (its default is eps=1e-10).
+
+    `parameters` is an iterable of parameters, such as net.parameters(). `state` is a dict
+    that the caller keeps between calls and you keep the sums in: the first call gets it
+    empty ({}). Store the sum of the i-th parameter (its position in `parameters`) as
+    state[i], a tensor of the parameter's shape, and add to it at every later call. Skip
+    parameters whose .grad is None: neither they nor their sums change. Update in place
+    inside `with torch.no_grad():`, as in sgd_update. Do not use torch.optim here.
+
+    k calls with the same `state` do exactly what k steps of
+    torch.optim.Adagrad(net.parameters(), lr=lr, eps=eps) do (with its other defaults: no
+    learning-rate decay, no weight decay, sums starting at 0).
+    """
+    ### BEGIN SOLUTION
+    with torch.no_grad():
+        for i, p in enumerate(parameters):
+            if p.grad is None:
+                continue
+            if i not in state:
+                state[i] = torch.zeros_like(p)
+            state[i] += p.grad * p.grad
+            p -= lr * p.grad / (state[i].sqrt() + eps)
+    ### END SOLUTION
+
+
+def make_adagrad(net: nn.Module, lr: float = 0.01) -> optim.Adagrad:
+    """Seed 003's optimizer: torch.optim.Adagrad over all of `net`'s parameters with
+    learning rate `lr` (default 0.01), and Adagrad's other options left at their defaults."""
+    ### BEGIN SOLUTION
+    return optim.Adagrad(net.parameters(), lr=lr)
+    ### END SOLUTION
+
+
 ### BEGIN HINTS
 # Tiered hints for each visible check of exercises/test_loss_backprop.py: a nudge toward the idea, a closer look,
 # then the line itself. `grader stubs` copies them into exercises/_kit/generated/; the stub never shows them.
@@ -182,6 +231,27 @@ HINTS = {
         "as a Python float.",
         "optimizer.zero_grad()\nloss = criterion(net(inputs), targets)\nloss.backward()\noptimizer.step()\n"
         "return loss.item()",
+    ),
+    "test_adagrad_update_formula": (
+        "Adagrad divides each step by the square root of the sum of all the squared gradients that weight has had: "
+        "keep that sum, per parameter, in `state` between calls.",
+        "state[i] starts at zeros_like(p) and adds p.grad * p.grad at every call; then, in place inside "
+        "torch.no_grad(), w <- w - lr * grad / (sqrt(state[i]) + eps). Skip parameters whose .grad is None.",
+        "with torch.no_grad():\n    for i, p in enumerate(parameters):\n        if p.grad is None:\n"
+        "            continue\n        state[i] = state.get(i, torch.zeros_like(p)) + p.grad * p.grad\n"
+        "        p -= lr * p.grad / (state[i].sqrt() + eps)",
+    ),
+    "test_adagrad_update_matches_torch": (
+        "After three calls your weights must equal torch.optim.Adagrad's: the sums must grow from call to call, and "
+        "eps must sit where Adagrad puts it.",
+        "Add to state[i] (never reset it), and add eps after the square root, sqrt(state_sum) + eps, not inside it.",
+        "p -= lr * p.grad / (state[i].sqrt() + eps)",
+    ),
+    "test_make_adagrad": (
+        "torch.optim has Adagrad ready-made; give it every parameter of the network and the learning rate.",
+        "optim.Adagrad(params, lr=...): leave its other options (lr_decay, weight_decay, eps...) at their defaults, "
+        "and let lr default to 0.01.",
+        "return optim.Adagrad(net.parameters(), lr=lr)",
     ),
 }
 ### END HINTS

@@ -1,6 +1,7 @@
 """Correct solutions written differently from the reference get full marks: a functional LeNet,
-an nn.Sequential LeNet with other names, and a training module with another structure. (The visible
-checks are held to the same variants, and more, in test_visible.py.)"""
+an nn.Sequential LeNet with other names, a training module with another structure, and loss/backprop
+and data modules written with other calls (see each file's docstring). The visible checks are held
+to the same variants, and more, in test_visible.py."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ VARIANTS = Path(__file__).parent / "variants"
     ("lenet_functional.py", "lenet.py"),
     ("lenet_sequential.py", "lenet.py"),
     ("training_alt.py", "training.py"),
+    ("loss_backprop_alt.py", "loss_backprop.py"),
+    ("data_loading_alt.py", "data_loading.py"),
 ])
 def test_correct_variants_get_full_marks(isolation, variant, module):
     exercise = module.removesuffix(".py")

@@ -95,6 +95,8 @@ def test_solutions_pass_every_visible_check(solution_run):
     ("training_alt.py", "training.py"),
     ("training_float32.py", "training.py"),
     ("generic_net_functional_pool.py", "generic_net.py"),
+    ("loss_backprop_alt.py", "loss_backprop.py"),
+    ("data_loading_alt.py", "data_loading.py"),
 ])
 def test_correct_work_written_differently_passes(tmp_path, variant, module):
     kit = kit_copy(tmp_path)

@@ -76,3 +76,28 @@ def expect_failure_explained(exported: Exported, call: int) -> None:
 
         raise StudentError(error)
     expect(error is None, f"{exported.what}: {error.get('message') if error else ''}")
+
+
+def picture(data: Any, what: str, min_size: tuple[int, int] = (300, 150)) -> torch.Tensor:
+    """The student's saved picture, decoded here: it must be a PNG of at least `min_size` pixels with
+    some ink. Returns its pixels as a (3, H, W) uint8 tensor."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    expect(isinstance(data, torch.Tensor) and data.numel() > 0, f"{what} wrote no file at path: finish with "
+           "fig.savefig(path)")
+    raw = bytes(data.tolist())
+    expect(raw[:8] == b"\x89PNG\r\n\x1a\n", f"{what} wrote a file that is not a PNG image")
+    Image.MAX_IMAGE_PIXELS = 1 << 24  # a decompression bomb stops here, not in the grader's memory
+    try:
+        with Image.open(io.BytesIO(raw)) as image:
+            pixels = torch.from_numpy(np.array(image.convert("RGB"))).permute(2, 0, 1).contiguous()
+    except Exception as exc:  # noqa: BLE001 - a broken PNG is the student's problem
+        raise Mismatch(f"{what} wrote a PNG that cannot be read ({type(exc).__name__})") from None
+    height, width = pixels.shape[1:]
+    ink = float((pixels.float().mean(dim=0) < 200).float().mean())
+    expect(width >= min_size[0] and height >= min_size[1] and ink > 0.005,
+           f"{what} wrote a {width}x{height} image with {ink:.1%} ink: draw the pictures on axes that fill the figure")
+    return pixels

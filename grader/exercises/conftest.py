@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 import pytest
 import torch
 
@@ -13,6 +15,18 @@ from grader.grading.secret import Draw, derive
 def rng(request: pytest.FixtureRequest) -> Draw:
     """This test's inputs, weights and seeds: drawn from the run's secret and the test's name."""
     return Draw(plugin.secret_of(request.config), request.node.nodeid)
+
+
+@pytest.fixture
+def seen_labels(request: pytest.FixtureRequest) -> torch.Tensor:
+    """seen_labels[d]: the label the submission's code sees on digit d (the run's secret relabelling)."""
+    return torch.tensor(plugin.labels_of(request.config))
+
+
+@pytest.fixture
+def advise(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """Leave feedback worth no points on this test's record: a habit only the worker could see."""
+    return lambda message: plugin.advise(request.node, message)
 
 
 @pytest.fixture(autouse=True)

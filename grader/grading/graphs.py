@@ -67,7 +67,8 @@ class Graph:
             if not isinstance(args, list) or not isinstance(kwargs, dict):
                 raise GraphRefused(f"{what}: the exported graph is malformed")
             _check_refs(args, index, inputs, len(constants), what)
-            _check_refs(kwargs, index, inputs, len(constants), what)
+            for value in kwargs.values():  # keyword arguments: a mapping of names, not an encoded value
+                _check_refs(value, index, inputs, len(constants), what)
             nodes.append((op, args, kwargs))
         _check_refs(output, len(raw_nodes), inputs, len(constants), what)
         return cls(inputs, tuple(nodes), constants, output)
@@ -146,7 +147,7 @@ def execute(graph: Graph, inputs: Sequence[torch.Tensor], what: str, keep: bool 
         fn = aten_ops.resolve(op)
         assert fn is not None  # checked by Graph.from_wire
         try:
-            predicted = _nbytes(fn(*meta(args), **meta(kwargs)), what)
+            predicted = _nbytes(fn(*meta(args), **{k: meta(v) for k, v in kwargs.items()}), what)
         except GraphRefused:
             raise
         except Exception:  # noqa: BLE001 - no meta kernel (a data-dependent size): only bounded ops may go on
@@ -156,7 +157,7 @@ def execute(graph: Graph, inputs: Sequence[torch.Tensor], what: str, keep: bool 
         if live + predicted > MAX_LIVE_BYTES:
             raise GraphRefused(f"{what} needs more than {MAX_LIVE_BYTES >> 30} GiB of tensors at once")
         try:
-            values[index] = fn(*real(args), **real(kwargs))
+            values[index] = fn(*real(args), **{k: real(v) for k, v in kwargs.items()})
         except GraphRefused:
             raise
         except Exception as exc:  # noqa: BLE001 - a graph that fails on the grader's inputs
@@ -188,7 +189,7 @@ def _last_uses(graph: Graph) -> dict[int, list[int]]:
 
     for index, (_, args, kwargs) in enumerate(graph.nodes):
         visit(args, index)
-        visit(kwargs, index)
+        visit(list(kwargs.values()), index)
     visit(graph.output, len(graph.nodes))
     freed: dict[int, list[int]] = {}
     for node, reader in last.items():

@@ -58,6 +58,27 @@ def sources(graph: Graph) -> dict[int, int]:
     return found
 
 
+def first_uses(graph: Graph) -> dict[int, int]:
+    """For each placeholder, the first node that works with it (views and transposes followed)."""
+    found = sources(graph)
+    first: dict[int, int] = {}
+
+    def visit(value: Any, index: int) -> None:
+        if isinstance(value, list):
+            for v in value:
+                visit(v, index)
+        elif isinstance(value, dict):
+            source = _source(value, found)
+            if source is not None:
+                first.setdefault(source, index)
+
+    for index, (op, args, kwargs) in enumerate(graph.nodes):
+        if packet(op) not in VIEWS:
+            visit(args, index)
+            visit(list(kwargs.values()), index)
+    return first
+
+
 def _source(value: Any, found: dict[int, int]) -> int | None:
     if isinstance(value, dict):
         if "in" in value:

@@ -39,6 +39,7 @@ class TestRecord:
     outcome: Outcome
     output: str = ""
     duration: float = 0.0
+    advice: list[str] = field(default_factory=list)  # feedback worth no points (habits the grader cannot verify)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

