@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from grader import registry
+from grader.authoring import stubs
 from grader.paths import DATA, EXERCISES, SOLUTIONS
 
 VARIANTS = Path(__file__).parent / "variants"
@@ -89,30 +90,60 @@ def test_solutions_pass_every_visible_check(solution_run):
     assert lines[-1].startswith(f"All {len(registry.load())} exercises done.")
 
 
-@pytest.mark.parametrize("variant, module", [
-    ("lenet_functional.py", "lenet.py"),
-    ("lenet_sequential.py", "lenet.py"),
-    ("training_alt.py", "training.py"),
-    ("training_float32.py", "training.py"),
-    ("generic_net_functional_pool.py", "generic_net.py"),
-    ("loss_backprop_alt.py", "loss_backprop.py"),
-    ("data_loading_alt.py", "data_loading.py"),
-])
-def test_correct_work_written_differently_passes(tmp_path, variant, module):
+def solution_with(module: str, *changes: tuple[str, str]) -> str:
+    """The reference solution of `module`, with each (old, new) change made (each old text must be there)."""
+    text, _ = stubs.split_hints((SOLUTIONS / module).read_text())
+    for old, new in changes:
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+NO_RELU = (("x = self.pool(F.relu(self.conv1(x)))", "x = self.pool(self.conv1(x))"),
+           ("x = self.pool(F.relu(self.conv2(x)))", "x = self.pool(self.conv2(x))"),
+           ("x = F.relu(self.fc1(x))", "x = self.fc1(x)"), ("x = F.relu(self.fc2(x))", "x = self.fc2(x)"),
+           ("            nn.ReLU(),\n", ""))
+RELU_ON_SCORES = (("        return self.fc3(x)\n", "        return F.relu(self.fc3(x))\n"),)
+CORRECT = {  # correct work written differently: every visible check passes
+    "lenet_functional": ("lenet.py", (VARIANTS / "lenet_functional.py").read_text()),
+    "lenet_sequential": ("lenet.py", (VARIANTS / "lenet_sequential.py").read_text()),
+    "training_alt": ("training.py", (VARIANTS / "training_alt.py").read_text()),
+    "loss_backprop_alt": ("loss_backprop.py", (VARIANTS / "loss_backprop_alt.py").read_text()),
+    "data_loading_alt": ("data_loading.py", (VARIANTS / "data_loading_alt.py").read_text()),
+    "training_float32_metrics": ("training.py", solution_with(
+        "training.py",
+        ("    return 100.0 * correct / total\n", "    return (torch.tensor(correct, dtype=torch.float32) / total * 100).item()\n"),
+        ("    return [100.0 * c / t if t > 0 else math.nan for c, t in zip(correct.tolist(), total.tolist())]",
+         "    return [float(p) for p in correct.float() / total.float() * 100]  # 200 / 3 is 66.66666412353516"))),
+    "generic_net_F_max_pool2d": ("generic_net.py", solution_with(
+        "generic_net.py", ("        self.pool = nn.MaxPool2d(kernel_size=2, stride=2, padding=0)\n", ""),
+        ("x = self.pool(F.relu(self.conv1(x)))", "x = F.max_pool2d(F.relu(self.conv1(x)), 2)"),
+        ("x = self.pool(F.relu(self.conv2(x)))", "x = F.max_pool2d(F.relu(self.conv2(x)), kernel_size=2, stride=2)"))),
+}
+WRONG = {  # a LeNet with wrong ReLUs: the checks that compare with LeNet on given weights catch it
+    "lenet_no_relu": ("lenet.py", solution_with("lenet.py", *NO_RELU), {"test_net_any_batch_size", "test_lenet_softmax"}),
+    "lenet_relu_on_scores": ("lenet.py", solution_with("lenet.py", *RELU_ON_SCORES, (
+        "            nn.Linear(84, num_classes),\n", "            nn.Linear(84, num_classes),\n            nn.ReLU(),\n")),
+        {"test_net_any_batch_size", "test_lenet_softmax"}),
+    "generic_net_relu_on_scores": ("generic_net.py", solution_with("generic_net.py", *RELU_ON_SCORES),
+                                   {"test_net_any_batch_size"}),
+}
+
+
+@pytest.mark.parametrize("name", CORRECT)
+def test_correct_work_written_differently_passes(tmp_path, name):
+    module, code = CORRECT[name]
     kit = kit_copy(tmp_path)
-    shutil.copy(VARIANTS / variant, kit / "exercises" / module)
+    (kit / "exercises" / module).write_text(code)
     outcomes, output = run_visible(kit, f"exercises/test_{module}")
     assert outcomes and all(o == "passed" for o, _ in outcomes.values()), output[-3000:]
 
 
-@pytest.mark.parametrize("variant, module, caught", [
-    ("lenet_no_relu.py", "lenet.py", {"test_net_any_batch_size", "test_lenet_softmax"}),
-    ("lenet_relu_on_output.py", "lenet.py", {"test_net_any_batch_size", "test_lenet_softmax"}),
-    ("generic_net_relu_on_output.py", "generic_net.py", {"test_net_any_batch_size"}),
-])
-def test_visible_checks_catch_a_lenet_with_wrong_relus(tmp_path, variant, module, caught):
+@pytest.mark.parametrize("name", WRONG)
+def test_visible_checks_catch_a_lenet_with_wrong_relus(tmp_path, name):
+    module, code, caught = WRONG[name]
     kit = kit_copy(tmp_path)
-    shutil.copy(VARIANTS / variant, kit / "exercises" / module)
+    (kit / "exercises" / module).write_text(code)
     outcomes, output = run_visible(kit, f"exercises/test_{module}")
     failed = {name.split("::")[1] for name, (o, _) in outcomes.items() if o == "failed"}
     assert failed == caught, output[-3000:]
