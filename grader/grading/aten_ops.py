@@ -60,9 +60,11 @@ def resolve(name: str) -> torch._ops.OpOverload | None:
     if len(parts) != 3 or parts[0] != "aten":
         return None
     packet = getattr(torch.ops.aten, parts[1], None)
-    if not isinstance(packet, torch._ops.OpOverloadPacket) or parts[2] not in packet.overloads():
+    if not isinstance(packet, torch._ops.OpOverloadPacket):
         return None
-    op = getattr(packet, parts[2])
+    op = getattr(packet, parts[2], None)
+    if not isinstance(op, torch._ops.OpOverload):
+        return None
     if parts[1] in LISTED or torch.Tag.pointwise in op.tags:
         return op
     return None

@@ -31,7 +31,8 @@ def type_name(value: Any) -> str:
 
 def expect_tensor(value: Any, what: str) -> torch.Tensor:
     """`value` must be a tensor (readings arrive as plain data or fresh tensors)."""
-    expect(isinstance(value, torch.Tensor), f"{what} did not return a tensor (got {type_name(value)})")
+    if not isinstance(value, torch.Tensor):
+        raise Mismatch(f"{what} did not return a tensor (got {type_name(value)})")
     return value
 
 

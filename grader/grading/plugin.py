@@ -9,6 +9,7 @@ from what was collected from the trusted suite, never from what happened to run.
 from __future__ import annotations
 
 import time
+from typing import Any, Generator
 
 import pytest
 
@@ -74,14 +75,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
     """Record one typed result per test, from its first failing phase or its call."""
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
     if _recorded(item) or not (report.when == "call" or report.failed or report.skipped):
         return
     points = points_of(item)
-    result, message = (Outcome.SKIPPED, str(call.excinfo.value)) if report.skipped else classify(call.excinfo)
+    advice: list[str] = item.stash.get(_ADVICE, [])
+    if report.skipped and call.excinfo is not None:
+        result, message = Outcome.SKIPPED, str(call.excinfo.value)
+    else:
+        result, message = classify(call.excinfo)
     record = TestRecord(
         name=item.name,
         exercise=exercise_of(item),
@@ -90,7 +95,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
         outcome=result,
         output=message[:MESSAGE_LIMIT],
         duration=round(time.monotonic() - item.stash.get(_STARTED, time.monotonic()), 3),
-        advice=list(item.stash.get(_ADVICE, [])),
+        advice=list(advice),
     )
     item.config.stash[RECORDS].append(record)
     item.stash[_DONE] = True

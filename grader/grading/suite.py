@@ -105,7 +105,8 @@ class _Collect:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        self.run = SuiteRun(list(session.config.stash[plugin.RECORDS]), session.config.stash[plugin.MAX_SCORE])
+        records: list[TestRecord] = session.config.stash[plugin.RECORDS]
+        self.run = SuiteRun(list(records), session.config.stash[plugin.MAX_SCORE])
 
 
 def _main(targets: list[Path], extra: list[str], plugins: list[Any], suites: Path) -> tuple[int, str]:

@@ -23,7 +23,7 @@ In args, kwargs and output, {"in": i} is placeholder i, {"node": j} node j's res
 from __future__ import annotations
 
 import operator
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import torch
 import torch.nn as nn
@@ -124,7 +124,7 @@ def _encode(value: Any, refs: dict[torch.fx.Node, dict[str, int]]) -> Any:
     raise ExportError(f"an operation takes a {type(value).__name__}, which the grader cannot rebuild")
 
 
-def describe_tensors(named: list[tuple[str, torch.Tensor]], values: bool) -> list[dict[str, Any]]:
+def describe_tensors(named: Sequence[tuple[str, torch.Tensor]], values: bool) -> list[dict[str, Any]]:
     """Parameters or buffers as plain data: name, shape, dtype, requires_grad, and the values if asked."""
     return [{"name": name, "shape": list(t.shape), "dtype": str(t.dtype).removeprefix("torch."),
              "requires_grad": bool(t.requires_grad), "leaf": bool(t.is_leaf),

@@ -271,12 +271,12 @@ def recording_optimizers(net: nn.Module, given: list[list[int]]) -> Iterator[Non
 def pretend_cuda(available: bool) -> Iterator[None]:
     """Make torch.cuda.is_available() and torch.cuda.device_count() answer as if a GPU were there (or not)."""
     saved = torch.cuda.is_available, torch.cuda.device_count
-    torch.cuda.is_available = lambda: available  # type: ignore[assignment]
-    torch.cuda.device_count = lambda: int(available)  # type: ignore[assignment]
+    torch.cuda.is_available = lambda: available
+    torch.cuda.device_count = lambda: int(available)
     try:
         yield
     finally:
-        torch.cuda.is_available, torch.cuda.device_count = saved  # type: ignore[assignment]
+        torch.cuda.is_available, torch.cuda.device_count = saved
 
 
 def state_of(target: Any) -> dict[str, Any]:

@@ -77,7 +77,8 @@ class LineReader:
             self.buffer += data
             self.fds += fds
         line, self.buffer = self.buffer.split(b"\n", 1)
-        return json.loads(line)
+        message: dict[str, Any] = json.loads(line)
+        return message
 
 
 def enter_sandbox(init_pid: int, init_pidfd: int) -> None:
@@ -125,6 +126,8 @@ def close_fds_except(keep: set[int]) -> None:
 def run_worker(request_fd: int, reply_fd: int, output_fd: int, order: dict[str, Any]) -> None:
     """In the worker: take the submission's uid, limits and environment, then serve scenarios over its
     own pipes, and exit."""
+    import torch
+
     from grader.inside import limits, worker
 
     code = 0
@@ -142,7 +145,7 @@ def run_worker(request_fd: int, reply_fd: int, output_fd: int, order: dict[str, 
         folder = Path(order["folder"])
         os.chdir(folder)
         sys.path[:] = [str(folder)] + [p for p in sys.path if p and os.path.isdir(p)]
-        worker.torch.set_num_threads(order["threads"])
+        torch.set_num_threads(order["threads"])
         requests = os.fdopen(request_fd, "rb", buffering=0)
         replies = os.fdopen(reply_fd, "wb")
         worker.serve(worker.Submission(folder), requests, replies)
@@ -161,15 +164,16 @@ def run_child(fds: list[int], order: dict[str, Any]) -> None:
     """In the handler's child: become the worker, or, for a sandbox, enter it and fork the worker
     into its PID namespace, then end as the worker ended."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    requests, replies, output = fds[:3]
     if order["sandbox"] is None:
-        run_worker(*fds[:3], order)
+        run_worker(requests, replies, output, order)
     try:
         enter_sandbox(order["sandbox"], fds[3])
         worker_pid = os.fork()
     except BaseException:  # noqa: BLE001 - the sandbox was gone, or setns refused: report it as a crash
         os._exit(70)
     if worker_pid == 0:
-        run_worker(*fds[:3], order)
+        run_worker(requests, replies, output, order)
     for fd in fds:
         os.close(fd)
     _, status = os.waitpid(worker_pid, 0)
