@@ -14,10 +14,11 @@ from rich.table import Table
 from grader import registry
 from grader.authoring import example_class
 from grader.cli import nbgrader as cli_nbgrader
-from grader.cli.errors import EXIT_UNAVAILABLE, console, fail, out, warn
+from grader.cli.errors import EXIT_UNAVAILABLE, EXIT_UNREADABLE, console, fail, out, warn
 from grader.grading import discovery
 from grader.grading.cache import ResultCache
-from grader.grading.engine import ClassReport, grade_class
+from grader.grading.engine import grade_class
+from grader.grading.results import ClassReport
 from grader.grading.options import GradeOptions
 from grader.isolation import sandbox
 from grader.writers import csv_out, gradescope, html_report, json_out
@@ -25,19 +26,18 @@ from grader.writers import csv_out, gradescope, html_report, json_out
 
 def summary_table(report: ClassReport) -> Table:
     """Student, score, max and the score per exercise."""
-    exercises = registry.load()
     table = Table(title=f"Grades ({len(report.results)} submissions, {report.cached} from cache)")
     table.add_column("student")
     table.add_column("status")
     table.add_column("score", justify="right")
     table.add_column("max", justify="right")
-    for e in exercises:
-        table.add_column(e.id, justify="right")
+    for exercise in report.exercises:
+        table.add_column(exercise, justify="right")
     table.add_column("flags")
     for r in report.results:
         scores = r.exercise_scores()
         table.add_row(r.student, r.status.value, f"{r.score:g}", f"{report.max_score:g}",
-                      *[f"{scores.get(e.id, {}).get('score', 0):g}" for e in exercises],
+                      *[f"{scores.get(e, {}).get('score', 0):g}" for e in report.exercises],
                       str(len(r.flags)) if r.flags else "")
     return table
 
@@ -111,3 +111,6 @@ def score(
             writer(path, report)
             out.print(f"wrote {path}")
     out.print(f"{len(report.results)} submissions in {report.elapsed:.1f} s")
+    if report.unreadable:
+        fail(f"{len(report.unreadable)} of {len(report.results)} submissions could not be read (status error, the "
+             f"reason in every gradebook): {', '.join(r.student for r in report.unreadable)}", EXIT_UNREADABLE)
