@@ -21,6 +21,14 @@ def isolation() -> sandbox.Isolation:
     return sandbox.Isolation.BWRAP
 
 
+@pytest.fixture(scope="session")
+def uid_fallback() -> sandbox.Isolation:
+    """The uid fallback, forced, as where bubblewrap cannot create namespaces: it needs root."""
+    if not sandbox.uid_works():
+        pytest.skip("the uid fallback needs root (to run workers as another uid) and setpriv")
+    return sandbox.Isolation.UID
+
+
 @pytest.fixture(scope="module", autouse=True)
 def end_fork_servers():
     """Each test module ends the sandboxes it graded in-process, so that the next module sees

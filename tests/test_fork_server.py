@@ -109,9 +109,9 @@ def forward(worker: Worker) -> tuple[int, ...]:
     return tuple(worker.call("lenet.net_forward", cls="Net", x=torch.zeros(2, 1, 32, 32))["out"].shape)
 
 
-def own_zygote() -> fork_server.Zygote:
-    assert fork_server._OWN is not None and fork_server._OWN.alive()
-    return fork_server._OWN
+def own_zygote(isolation: sandbox.Isolation = sandbox.Isolation.BWRAP) -> fork_server.Zygote:
+    assert fork_server._OWN[isolation].alive()
+    return fork_server._OWN[isolation]
 
 
 def test_nothing_a_submission_started_or_wrote_outlives_its_worker(tmp_path, isolation):
@@ -175,8 +175,8 @@ def test_no_worker_is_forked_into_a_sandbox_that_died(tmp_path, isolation):
     server = fork_server.ForkServer(isolation, sandbox.sandbox_uid(SLOT), Limits(), 1)
     start_sandbox = server._start_sandbox
 
-    def start_then_kill() -> int:
-        init_pid = start_sandbox()
+    def start_then_kill(*args) -> int:
+        init_pid = start_sandbox(*args)
         signal.pidfd_send_signal(server._sandbox_init, signal.SIGKILL)
         select.select([server._sandbox_init], [], [], 10)
         return init_pid

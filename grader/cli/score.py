@@ -13,14 +13,13 @@ from rich.table import Table
 
 from grader import registry
 from grader.authoring import example_class
-from grader.cli import nbgrader as cli_nbgrader
-from grader.cli.errors import EXIT_UNAVAILABLE, EXIT_UNREADABLE, console, fail, out, warn
+from grader.cli import isolation as cli_isolation, nbgrader as cli_nbgrader
+from grader.cli.errors import EXIT_UNREADABLE, console, fail, out
 from grader.grading import discovery
 from grader.grading.cache import ResultCache
 from grader.grading.engine import grade_class
 from grader.grading.results import ClassReport
 from grader.grading.options import GradeOptions
-from grader.isolation import sandbox
 from grader.writers import csv_out, gradescope, html_report, json_out
 
 
@@ -53,7 +52,7 @@ def score(
     timeout: float = typer.Option(900.0, "--timeout", min=1, help="Seconds allowed per submission."),
     test_timeout: float = typer.Option(60.0, "--test-timeout", min=1,
                                        help="Seconds allowed per check (training checks ask for more)."),
-    sandbox_mode: str = typer.Option("auto", "--sandbox", help="auto|bwrap|none (none: no isolation, flagged)."),
+    sandbox_mode: str = typer.Option("auto", "--sandbox", help=cli_isolation.HELP),
     exercise: list[str] = typer.Option([], "--exercise", "-e", help="Grade only these exercises (repeatable)."),
     cache_dir: Path = typer.Option(Path(".gradecache"), "--cache", help="Folder of cached results (resume)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Grade everything again."),
@@ -62,14 +61,7 @@ def score(
     assignment: Optional[str] = typer.Option(None, "--assignment", help="The nbgrader assignment (with --nbgrader)."),
 ) -> None:
     """Grade every submission with the hidden suites, in parallel, each in its own sandbox."""
-    if sandbox_mode not in ("auto", "bwrap", "none"):
-        fail(f"--sandbox must be auto, bwrap or none, not {sandbox_mode!r}")
-    try:
-        isolation = sandbox.choose(sandbox_mode)
-    except sandbox.SandboxUnavailable as exc:
-        fail(str(exc), EXIT_UNAVAILABLE)
-    if isolation is sandbox.Isolation.NONE:
-        warn("grading WITHOUT a sandbox: student code runs as you.")
+    isolation = cli_isolation.resolve(sandbox_mode)
     prepared = cli_nbgrader.prepare_for_score(nbgrader_course, assignment) if nbgrader_course else None
     if prepared is not None:
         submissions, exercise = prepared.folder, exercise or list(prepared.exercises)
