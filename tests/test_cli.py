@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import json
 import zipfile
 
@@ -81,6 +82,7 @@ def test_release_leak_is_detected(tmp_path):
 
 
 INJECTION = '=HYPERLINK("http:evil","x")'
+FULL, STUB = "ada_full", "sam_stub"
 
 
 @pytest.fixture(scope="module")
@@ -89,17 +91,18 @@ def lenet_class(tmp_path_factory, isolation):
     cannot be read (a corrupt zip, a binary module); and the output of `grader score`."""
     root = tmp_path_factory.mktemp("lenet_class")
     klass = root / "class"
-    for student, source in (("full", SOLUTIONS), (INJECTION, SOLUTIONS)):
+    for student in (FULL, INJECTION):
         (klass / student).mkdir(parents=True)
         (klass / student / "lenet.py").write_text((SOLUTIONS / "lenet.py").read_text())
-    with zipfile.ZipFile(klass / "stub.zip", "w") as archive:
+    with zipfile.ZipFile(klass / f"{STUB}.zip", "w") as archive:
         archive.writestr("exercises/lenet.py", (EXERCISES / "lenet.py").read_text())
     (klass / "carol.zip").write_bytes(b"PK\x03\x04 truncated")
     (klass / "dave").mkdir()
     (klass / "dave" / "lenet.py").write_bytes(b"\x7fELF\0\0\0")
     out = root / "out"
     args = ["score", str(klass), "-e", "lenet", "--jobs", "2", "--cache", str(root / "cache"),
-            "--json", str(out / "g.json"), "--csv", str(out / "g.csv"), "--gradescope", str(out / "gs")]
+            "--json", str(out / "g.json"), "--csv", str(out / "g.csv"), "--gradescope", str(out / "gs"),
+            "--feedback", str(out / "feedback")]
     return args, out, invoke(*args)
 
 
@@ -108,11 +111,11 @@ def test_e_grades_expects_and_shows_only_the_chosen_exercises(lenet_class):
     data = json.loads((out / "g.json").read_text())
     students = {s["student"]: s for s in data["submissions"]}
     assert data["max_score"] == 20 and data["exercises"] == ["lenet"]
-    assert {k: students[k]["score"] for k in ("full", "stub", INJECTION)} == {"full": 20, "stub": 0, INJECTION: 20}
+    assert {k: students[k]["score"] for k in (FULL, STUB, INJECTION)} == {FULL: 20, STUB: 0, INJECTION: 20}
     assert all(s["missing"] == [] and set(s["exercises"]) <= {"lenet"} for s in students.values())
     rows = list(csv.reader((out / "g.csv").read_text().splitlines()))
     assert rows[0] == ["student", "status", "lenet", "total", "max_score", "notes"]
-    assert ["full", "graded", "20", "20", "20", ""] in rows
+    assert [FULL, "graded", "20", "20", "20", ""] in rows
     assert "operations" not in result.output and "missing" not in result.output
 
 
@@ -127,7 +130,22 @@ def test_an_unreadable_submission_is_that_students_problem(lenet_class):
         assert [n["kind"] for n in students[student]["notes"]] == ["unreadable" if student == "carol" else "module_skipped"]
         assert rows[student][1] == "error" and reason in rows[student][-1]
         assert reason in json.loads((out / "gs" / student / "results.json").read_text())["output"]
-    assert students["full"]["status"] == "graded" and students["full"]["score"] == 20
+        assert reason in (out / "feedback" / f"{student}.html").read_text()
+    assert students[FULL]["status"] == "graded" and students[FULL]["score"] == 20
+
+
+def test_every_student_gets_a_feedback_page_of_their_own(lenet_class):
+    _, out, _ = lenet_class
+    students = (FULL, STUB, INJECTION, "carol", "dave")
+    pages = {p.name: p.read_text() for p in (out / "feedback").iterdir()}
+    assert sorted(pages) == sorted(f"{s}.html" for s in students)
+    hidden = {line.strip() for line in (SUITES / "lenet" / "test_hidden.py").read_text().splitlines()}
+    hidden = {line for line in hidden if len(line) >= 30}
+    for student in students:
+        page = pages[f"{student}.html"]
+        assert not [s for s in students if s != student and html.escape(s) in page], "another student's data"
+        assert not [line for line in hidden if html.escape(line) in page or line in page], "hidden-test source"
+    assert "Every check passed" in pages[f"{FULL}.html"] and "lenet" in pages[f"{STUB}.html"].split("What to try")[1]
 
 
 def test_no_csv_cell_is_a_formula(lenet_class):
