@@ -2,12 +2,14 @@
 
 One zygote serves a whole grading run: the engine starts it before its grading processes and
 hands them its address; a process grading on its own (the tests) starts its own on first use.
-Each grading slot holds a ForkServer: a connection to the zygote. For each worker it loads the
-submission's modules into the slot's folder, starts a new sandbox over it (seen as /sub) and
-asks the zygote to fork the worker into it, over fresh pipes and an output file. Ending a
-worker always kills its sandbox, so nothing of one submission is alive when the next one's
-worker starts. Anything unexpected from the zygote ends the connection; the next worker
-opens a new one.
+Each grading slot holds a ForkServer: a connection to the zygote. For each worker it starts a
+new sandbox whose /sub holds a fresh copy of the submission's modules (without a sandbox: it
+loads them into the slot's folder), asks the zygote to fork the worker into it, over fresh
+pipes and an output file, and moves the worker into a memory cgroup of its own before it runs
+any student code. Ending a worker kills its sandbox and then every process left of its uid, so
+nothing of one submission is alive when the next one's worker starts; which quotas it ran into
+is noted for the runner. Anything unexpected from the zygote ends the connection; the next
+worker opens a new one.
 """
 
 from __future__ import annotations
