@@ -58,8 +58,7 @@ def test_the_kit_is_locked_but_for_what_workers_need(kit):
     assert sorted(p.name for p in kit.iterdir()) == sorted({n.split("/")[0] for n in KIT_FILES}), "nothing removed"
 
 
-def test_preparing_proves_the_real_kit_is_locked():
-    fallback.prepare()
+def test_preparing_proves_the_real_kit_is_locked(uid_fallback):
     seen = fallback.what_others_see([SOLUTIONS / "lenet.py", ROOT / "grader" / "inside" / "worker.py"])
     assert seen == {str(SOLUTIONS / "lenet.py"): False, str(ROOT / "grader" / "inside" / "worker.py"): True}
 

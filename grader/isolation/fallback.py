@@ -68,11 +68,11 @@ def run_as(uid: int, argv: list[str]) -> subprocess.CompletedProcess[str]:
 
 
 SEEN = """
-import json, sys
+import json, os, sys
 seen = {}
 for path in sys.argv[1:]:
     try:
-        open(path, "rb").close()
+        os.listdir(path) if os.path.isdir(path) else open(path, "rb").close()
         seen[path] = True
     except OSError:
         seen[path] = False
@@ -81,7 +81,8 @@ print(json.dumps(seen))
 
 
 def what_others_see(paths: list[Path]) -> dict[str, bool]:
-    """Which of `paths` another uid can open for reading (run as that uid: a fact, not a guess)."""
+    """Which of `paths` (files, or folders to list) another uid can read: run as that uid, a fact,
+    not a guess."""
     done = run_as(CHECK_UID, [sys.executable, "-c", SEEN, *map(str, paths)])
     if done.returncode != 0:
         raise sandbox.SandboxUnavailable(f"the uid fallback cannot run Python as another uid here: "
@@ -91,11 +92,13 @@ def what_others_see(paths: list[Path]) -> dict[str, bool]:
 
 @cache
 def prepare() -> int:
-    """Lock the kit and prove the lock holds: another uid can read what workers need and neither
+    """Lock the kit and prove the lock holds: another uid can read what workers need (the trust
+    boundary, and the Python they run on: its standard library is imported lazily) and neither
     the solutions nor the hidden suites. Returns the Landlock ABI that will confine the workers (0: none)."""
     lock_kit()
     secrets = sorted(SOLUTIONS.glob("*.py"))[:1] + sorted(SUITES.glob("*/test_hidden.py"))[:1]
-    needed = [ROOT / "grader" / "inside" / "worker.py", ROOT / "exercises" / "_kit" / "datasets.py"]
+    needed = [ROOT / "grader" / "inside" / "worker.py", ROOT / "exercises" / "_kit" / "datasets.py",
+              Path(os.__file__), *sandbox.python_dirs()]
     seen = what_others_see(secrets + needed)
     leaks = [p for p in secrets if seen[str(p)]]
     if leaks:
@@ -103,8 +106,9 @@ def prepare() -> int:
                                          "users (a file system without permissions?)")
     blocked = [p for p in needed if not seen[str(p)]]
     if blocked:
-        raise sandbox.SandboxUnavailable(f"the uid fallback needs {blocked[0]} readable by other users: give the "
-                                         "folders above the kit and its venv o+rx")
+        raise sandbox.SandboxUnavailable(f"the uid fallback needs {blocked[0]} readable by other users: give it "
+                                         "and the folders above it o+rx (a Python installed under a private home "
+                                         "folder cannot serve the uid fallback)")
     return landlock.abi()
 
 

@@ -16,7 +16,6 @@ import argparse
 import ctypes
 import os
 import struct
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -94,4 +93,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -117,9 +117,9 @@ def bwrap_command(uid: int, quota: Quota, files: dict[str, int], data: Path | No
     whose MNIST/raw replaces the shipped one (the run's relabelled digits)."""
     cmd = [bwrap_path() or "bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
            "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "sandbox"]
-    for d in SYSTEM_DIRS:
-        if Path(d).exists():
-            cmd += ["--ro-bind", d, d]
+    for system in SYSTEM_DIRS:
+        if Path(system).exists():
+            cmd += ["--ro-bind", system, system]
     # The empty /tmp comes first: binds made after it land inside it, so a kit or venv that lives
     # under /tmp (a fresh clone, CI) stays visible instead of being hidden by the tmpfs.
     cmd += ["--perms", "1777", "--size", str(quota.disk_bytes), "--tmpfs", "/tmp"]
