@@ -156,3 +156,83 @@ def test_training_step_updates_parameters():
     for (name, p), old, g in zip(net.named_parameters(), before, grads):
         expect_close(p, old - 0.05 * g, f"parameter {name} after training_step with optim.SGD(lr=0.05)",
                      "optimizer.zero_grad() first (old gradients!), then forward, loss, backward, optimizer.step()")
+
+
+def adagrad_by_formula(params: list[torch.Tensor], grads: list[torch.Tensor | None], sums: list[torch.Tensor | None],
+                       lr: float, eps: float) -> None:
+    """Adagrad's step written out (in place on params and sums), for the checks below."""
+    for i, (p, g) in enumerate(zip(params, grads)):
+        if g is None:
+            continue
+        sums[i] = (sums[i] if sums[i] is not None else torch.zeros_like(p)) + g * g
+        p -= lr * g / (sums[i].sqrt() + eps)
+
+
+def test_adagrad_update_formula():
+    """adagrad_update's first step: state[i] = grad ** 2 and w <- w - lr * grad / (sqrt(state[i]) + eps)"""
+    lb = student("loss_backprop")
+    net = tiny_mlp()
+    torch.manual_seed(3)
+    for p in net[0].parameters():
+        p.grad = torch.randn_like(p)
+    before = [p.detach().clone() for p in net.parameters()]
+    expected = [b.clone() for b in before]
+    grads = [None if p.grad is None else p.grad.clone() for p in net.parameters()]
+    adagrad_by_formula(expected, grads, [None] * len(grads), lr=0.1, eps=1e-10)
+    state: dict = {}
+    result = lb.adagrad_update(net.parameters(), state, lr=0.1)
+    expect(result is None, f"adagrad_update(...) returned {type(result).__name__}, expected None",
+           "update the parameters in place and return nothing")
+    for i, ((name, p), g, want) in enumerate(zip(net.named_parameters(), grads, expected)):
+        expect(p.is_leaf and p.requires_grad, f"parameter {name} is no longer a trainable leaf after adagrad_update",
+               "update in place inside torch.no_grad(), as in sgd_update")
+        if g is None:
+            expect_close(p, want, f"parameter {name}, which has no gradient, after adagrad_update",
+                         "skip parameters whose .grad is None")
+            continue
+        expect(i in state, f"after the first adagrad_update, state has no entry {i} for parameter {name}",
+               "keep the sum of squared gradients of the i-th parameter in state[i]")
+        expect_close(state[i], g * g, f"state[{i}] (the sum of squared gradients of {name}) after one step",
+                     "it starts at zeros and adds grad * grad at every step")
+        expect_close(p, want, f"parameter {name} after one adagrad_update(net.parameters(), state, lr=0.1)",
+                     "w <- w - lr * grad / (sqrt(state_sum) + eps): on the first step each weight moves by about lr")
+
+
+def test_adagrad_update_matches_torch():
+    """three adagrad_update steps on one state dict do what torch.optim.Adagrad does, for eps=1e-10 and eps=0.5"""
+    lb = student("loss_backprop")
+    for lr, eps in [(0.01, None), (0.3, 0.5)]:
+        net = tiny_conv_net()
+        twin = copy.deepcopy(net)
+        options = {"lr": lr} if eps is None else {"lr": lr, "eps": eps}
+        opt = optim.Adagrad(twin.parameters(), **options)
+        state: dict = {}
+        torch.manual_seed(4)
+        for step in range(3):
+            grads = [torch.randn_like(p) * (step + 1) for p in net.parameters()]
+            for p, q, g in zip(net.parameters(), twin.parameters(), grads):
+                p.grad, q.grad = g.clone(), g.clone()
+            lb.adagrad_update(net.parameters(), state, **options)
+            opt.step()
+            call = f"adagrad_update(net.parameters(), state, {', '.join(f'{k}={v}' for k, v in options.items())})"
+            for (name, p), q in zip(net.named_parameters(), twin.parameters()):
+                expect_close(p, q, f"parameter {name} after {step + 1} calls of {call}",
+                             "add grad * grad to state[i] at every call (keep it between calls), and add eps "
+                             "after the square root: lr * grad / (sqrt(state_sum) + eps)")
+
+
+def test_make_adagrad():
+    """make_adagrad(net, lr) is seed 003's optim.Adagrad over all of net's parameters, lr defaulting to 0.01"""
+    lb = student("loss_backprop")
+    net = tiny_mlp()
+    for args, lr in [((), 0.01), ((0.2,), 0.2)]:
+        call = f"make_adagrad(net{', ' + str(args[0]) if args else ''})"
+        opt = lb.make_adagrad(net, *args)
+        expect(isinstance(opt, optim.Adagrad), f"{call} returned {type(opt).__name__}, expected torch.optim.Adagrad")
+        in_opt = {id(p) for group in opt.param_groups for p in group["params"]}
+        expect(in_opt == {id(p) for p in net.parameters()}, f"{call} does not hold exactly net's parameters",
+               "optim.Adagrad(net.parameters(), lr=lr)")
+        for option, want in [("lr", lr), ("lr_decay", 0), ("weight_decay", 0), ("initial_accumulator_value", 0),
+                             ("eps", 1e-10)]:
+            expect_equal([g[option] for g in opt.param_groups], [want] * len(opt.param_groups),
+                         f"the {option} of {call}", "lr defaults to 0.01; leave the other options at Adagrad's defaults")

@@ -7,6 +7,9 @@ Seed 002 trains a network in four moves:
     net.zero_grad(); loss.backward()    # back-propagation fills every parameter's .grad
     weight = weight - learning_rate * gradient    # the update, by hand or with torch.optim
 
+Seed 003 trains with another optimizer, optim.Adagrad(net.parameters(), lr=0.01), which
+gives every weight its own step size; you will write its update by hand too.
+
 You will write each move as a function. The functions take the network, the loss
 function (criterion) and the data as arguments, so they work for any nn.Module: the
 checks use small networks of their own.
@@ -124,4 +127,50 @@ def training_step(net: nn.Module, optimizer: optim.Optimizer, criterion, inputs:
     loss.backward()
     optimizer.step()
     return loss.item()
+    ### END SOLUTION
+
+
+def adagrad_update(parameters, state: dict, lr: float, eps: float = 1e-10) -> None:
+    """One step of Adagrad by hand, the optimizer seed 003 trains with.
+
+    Plain SGD moves every weight by the same multiple of its gradient. Adagrad remembers,
+    for every number of every parameter, the sum of the squares of all the gradients it has
+    had so far, and divides the step by the square root of that sum: a weight that keeps
+    getting large gradients takes smaller and smaller steps. For each parameter w with a
+    gradient g = w.grad, element-wise:
+
+        state_sum <- state_sum + g * g                  (state_sum starts at zeros)
+        w <- w - lr * g / (sqrt(state_sum) + eps)
+
+    eps only keeps the division finite where state_sum is still 0; it is added AFTER the
+    square root, as torch.optim.Adagrad does (its default is eps=1e-10).
+
+    `parameters` is an iterable of parameters, such as net.parameters(). `state` is a dict
+    that the caller keeps between calls and you keep the sums in: the first call gets it
+    empty ({}). Store the sum of the i-th parameter (its position in `parameters`) as
+    state[i], a tensor of the parameter's shape, and add to it at every later call. Skip
+    parameters whose .grad is None: neither they nor their sums change. Update in place
+    inside `with torch.no_grad():`, as in sgd_update. Do not use torch.optim here.
+
+    k calls with the same `state` do exactly what k steps of
+    torch.optim.Adagrad(net.parameters(), lr=lr, eps=eps) do (with its other defaults: no
+    learning-rate decay, no weight decay, sums starting at 0).
+    """
+    ### BEGIN SOLUTION
+    with torch.no_grad():
+        for i, p in enumerate(parameters):
+            if p.grad is None:
+                continue
+            if i not in state:
+                state[i] = torch.zeros_like(p)
+            state[i] += p.grad * p.grad
+            p -= lr * p.grad / (state[i].sqrt() + eps)
+    ### END SOLUTION
+
+
+def make_adagrad(net: nn.Module, lr: float = 0.01) -> optim.Adagrad:
+    """Seed 003's optimizer: torch.optim.Adagrad over all of `net`'s parameters with
+    learning rate `lr` (default 0.01), and Adagrad's other options left at their defaults."""
+    ### BEGIN SOLUTION
+    return optim.Adagrad(net.parameters(), lr=lr)
     ### END SOLUTION

@@ -47,13 +47,15 @@ HOSTILE = Path(__file__).parent / "hostile"
 
 @pytest.fixture(scope="session")
 def hostile_class(tmp_path_factory) -> Path:
-    """A class of lenet.py submissions: one per attack in tests/hostile/ (each implements nothing),
-    one that ships its own conftest.py, sitecustomize.py and pytest.ini, and a perfect one."""
+    """A class of lenet.py submissions: one per attack in tests/hostile/ (each after the untouched
+    stub: it implements nothing), one that ships its own conftest.py, sitecustomize.py and
+    pytest.ini, and a perfect one."""
     klass = tmp_path_factory.mktemp("hostile")
+    stub = (ROOT / "exercises" / "lenet.py").read_text(encoding="utf-8")
     for attack in HOSTILE.glob("*.py"):
         if not attack.name.startswith("shipped_"):
             (klass / attack.stem).mkdir()
-            shutil.copy(attack, klass / attack.stem / "lenet.py")
+            (klass / attack.stem / "lenet.py").write_text(stub + "\n\n" + attack.read_text(encoding="utf-8"))
     shipped = klass / "shipped_configuration"
     shipped.mkdir()
     shutil.copy(ROOT / "exercises" / "lenet.py", shipped / "lenet.py")

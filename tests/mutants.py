@@ -13,10 +13,12 @@ from grader.authoring.mutation import all_mutants, mutants, run  # noqa: E402
 def main() -> None:
     chosen = [m for e in sys.argv[1:] for m in mutants(e)] or all_mutants()
     results = run(chosen)
-    killed = sum(score < maximum for _, score, maximum in results)
-    for mutant, score, maximum in results:
-        print(f"{'killed ' if score < maximum else 'SURVIVED'} {score:>5g}/{maximum:<4g} {mutant.exercise:14} {mutant.description}")
-    print(f"kill rate: {killed}/{len(results)} = {100 * killed / len(results):.0f} %")
+    caught = sum(r.caught for r in results)
+    for r in results:
+        verdict = ("advised" if r.mutant.advisory else "killed ") if r.caught else "SURVIVED"
+        print(f"{verdict} {r.score:>5g}/{r.maximum:<4g} {r.mutant.exercise:14} {r.mutant.description}")
+    print(f"kill rate: {caught}/{len(results)} = {100 * caught / len(results):.0f} % "
+          f"({sum(r.mutant.advisory for r in results)} advisory: caught by advice, not points)")
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import torch
 
 from grader.inside.limits import Limits
 from grader.isolation import fork_server, sandbox
+from grader.grading.scenario import Scenario
 from grader.isolation.remote import StudentError, Worker
 from grader.paths import SOLUTIONS
 
@@ -100,13 +101,17 @@ def worker_over(tmp_path: Path, name: str, source: str, isolation: sandbox.Isola
 
 
 def import_lenet(worker: Worker) -> None:
-    """Make the worker import the student's lenet.py (the probe then fails: there is no Net)."""
+    """Make the worker import the student's lenet.py (the call then fails: there is no NoSuchNet)."""
+    s = Scenario("lenet")
+    s.call("lenet.NoSuchNet")
     with pytest.raises(StudentError):
-        worker.call("lenet.net_forward", cls="NoSuchNet", x=torch.zeros(1, 1, 32, 32))
+        s.run(worker)
 
 
 def forward(worker: Worker) -> tuple[int, ...]:
-    return tuple(worker.call("lenet.net_forward", cls="Net", x=torch.zeros(2, 1, 32, 32))["out"].shape)
+    s = Scenario("lenet")
+    out = s.call(s.call("lenet.Net"), torch.zeros(2, 1, 32, 32))
+    return tuple(s.run(worker).value(out).shape)
 
 
 def own_zygote(isolation: sandbox.Isolation = sandbox.Isolation.BWRAP) -> fork_server.Zygote:
@@ -175,8 +180,8 @@ def test_no_worker_is_forked_into_a_sandbox_that_died(tmp_path, isolation):
     server = fork_server.ForkServer(isolation, sandbox.sandbox_uid(SLOT), Limits(), 1)
     start_sandbox = server._start_sandbox
 
-    def start_then_kill(*args) -> int:
-        init_pid = start_sandbox(*args)
+    def start_then_kill(modules: Path, data: Path | None) -> int:
+        init_pid = start_sandbox(modules, data)
         signal.pidfd_send_signal(server._sandbox_init, signal.SIGKILL)
         select.select([server._sandbox_init], [], [], 10)
         return init_pid

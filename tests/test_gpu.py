@@ -15,6 +15,7 @@ import torch
 
 from grader import registry
 from grader.isolation import sandbox
+from grader.grading.scenario import Scenario
 from grader.isolation.remote import Worker
 from grader.grading.options import GradeOptions
 from grader.paths import DATA, EXERCISES, SOLUTIONS
@@ -41,12 +42,13 @@ def solutions() -> dict[str, bytes]:
 def test_worker_sees_the_gpu(tmp_path: Path, gpu_isolation: sandbox.Isolation) -> None:
     (tmp_path / "training.py").write_bytes(solutions()["training.py"])
     worker = Worker(tmp_path, gpu_isolation, slot=SLOT, call_timeout=60)
+    s = Scenario("training")
+    device = s.call("training.get_device")
     try:
-        observed = worker.call("training.get_device")
+        observed = s.run(worker).value(device)
     finally:
         worker.stop()
-    assert observed["cuda"], "the worker cannot use the GPU: are /dev/nvidia* bound into the sandbox?"
-    assert observed["device"].startswith("cuda")
+    assert str(observed.text).startswith("cuda"), "the worker cannot use the GPU: are /dev/nvidia* bound into the sandbox?"
 
 
 def test_training_and_transfer_score_full_marks_on_the_gpu(gpu_isolation: sandbox.Isolation) -> None:

@@ -14,8 +14,13 @@ from grader.paths import EXERCISES
 
 
 @pytest.fixture(scope="module")
-def hidden_items() -> list[tuple[str, float, str]]:
-    return [(i.exercise, i.points, i.function) for i in suite.collect()]
+def collected() -> list[suite.Item]:
+    return suite.collect()
+
+
+@pytest.fixture(scope="module")
+def hidden_items(collected) -> list[tuple[str, float, str]]:
+    return [(i.exercise, i.points, i.function) for i in collected]
 
 
 def test_points_add_up_to_the_registry(hidden_items):
@@ -25,8 +30,8 @@ def test_points_add_up_to_the_registry(hidden_items):
     assert dict(spent) == {e.id: e.points for e in registry.load()}
 
 
-def test_every_hidden_test_carries_points(hidden_items):
-    assert all(points > 0 for _, points, _ in hidden_items)
+def test_every_hidden_test_carries_points_unless_advisory(collected):
+    assert all((i.points > 0) != i.advisory for i in collected), [i.name for i in collected if (i.points > 0) == i.advisory]
 
 
 @pytest.mark.parametrize("exercise", registry.load(), ids=lambda e: e.id)

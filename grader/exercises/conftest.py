@@ -18,6 +18,12 @@ def rng(request: pytest.FixtureRequest) -> Draw:
 
 
 @pytest.fixture
+def seen_labels(request: pytest.FixtureRequest) -> torch.Tensor:
+    """seen_labels[d]: the label the submission's code sees on digit d (the run's secret relabelling)."""
+    return torch.tensor(plugin.labels_of(request.config))
+
+
+@pytest.fixture
 def advise(request: pytest.FixtureRequest) -> Callable[[str], None]:
     """Leave feedback worth no points on this test's record: a habit only the worker could see."""
     return lambda message: plugin.advise(request.node, message)

@@ -16,7 +16,7 @@ LISTED = frozenset("""
     alias clone contiguous detach lift_fresh_copy _to_copy to copy copy_ _unsafe_view view view_as reshape
     _reshape_alias as_strided as_strided_ t transpose transpose_ permute expand expand_as squeeze squeeze_ unsqueeze
     unsqueeze_ flatten unflatten unfold select slice narrow split split_with_sizes unbind chunk diagonal movedim
-    cat stack hstack vstack flip roll repeat tile repeat_interleave
+    broadcast_tensors cat stack hstack vstack flip roll repeat tile repeat_interleave
     empty empty_like empty_strided new_empty new_empty_strided zeros zeros_like new_zeros ones ones_like new_ones
     full full_like new_full fill fill_ zero_ arange linspace eye scalar_tensor one_hot
     rand rand_like randn randn_like randint randint_like bernoulli bernoulli_ uniform uniform_ normal normal_ randperm
@@ -72,3 +72,10 @@ def bounded_by_inputs(name: str) -> bool:
     """Whether `name`'s output is never larger than its inputs."""
     parts = name.split(".")
     return len(parts) == 3 and parts[1] in BOUNDED
+
+
+@cache
+def makes_tensors(name: str) -> bool:
+    """Whether the operation takes a `device` argument (a factory such as aten.zeros or aten.arange)."""
+    op = resolve(name)
+    return op is not None and any(argument.name == "device" for argument in op._schema.arguments)

@@ -11,7 +11,6 @@ from typing import Any, Sequence
 import torch
 
 from grader.isolation.remote import StudentError, WorkerFailed
-from grader.inside.probes import SCALAR
 from grader.grading.results import Outcome
 
 
@@ -70,22 +69,6 @@ def expect_equal(value: Any, expected: Any, what: str, hint: str = "") -> None:
     """Plain values must be equal (both sides are plain data from the channel)."""
     expect(type(value) in (int, float, bool, str, list, tuple, dict, type(None)) and value == expected,
            f"{what} gave {value!r}, expected {expected!r}{': ' + hint if hint else ''}")
-
-
-def unwrap(value: Any) -> Any:
-    """Observations with the 0-dim tensors that probes send wrapped (see grader.inside.probes.observe) restored."""
-    if isinstance(value, dict):
-        if set(value) == {SCALAR} and isinstance(value[SCALAR], torch.Tensor):
-            return value[SCALAR].reshape(())
-        return {k: unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [unwrap(v) for v in value]
-    return value
-
-
-def call(submission: Any, probe: str, **args: Any) -> Any:
-    """submission.call, with the observations unwrapped."""
-    return unwrap(submission.call(probe, **args))
 
 
 def explain(exc: BaseException) -> tuple[Outcome, str]:

@@ -43,11 +43,6 @@ def shipped(train: bool) -> tuple[torch.Tensor, torch.Tensor]:
     return read_idx(raw / IMAGES[train]), read_idx(raw / LABELS[train]).long()
 
 
-def label_permutation(secret: bytes) -> torch.Tensor:
-    """The run's relabelling as a tensor: permutation[d] is the label digit d carries."""
-    return torch.tensor(relabel.permutation(secret))
-
-
 def normalised(images: torch.Tensor) -> torch.Tensor:
     """Digits as the exercises feed them to LeNet: Pad(2), ToTensor, Normalize(0.5, 0.5) -> (N, 1, 32, 32)."""
     x = torch.nn.functional.pad(images.float().div(255), (2, 2, 2, 2))

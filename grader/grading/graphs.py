@@ -2,17 +2,19 @@
 
 A graph is untrusted data. It is rebuilt only from whitelisted ATen operations (grader.grading.
 aten_ops) on plain arguments; each operation is first run on the meta device, so no tensor
-beyond MAX_NUMEL elements and no more than MAX_LIVE_BYTES at once is ever allocated, and the
-whole run has a deadline. Whatever a graph computes here, it computes with the grader's own
-weights and inputs: every fact a check reads (an output, a layer's shape, a gradient, which
-kernels ran) comes from this run, never from the worker's word.
+beyond MAX_NUMEL elements and no more than MAX_LIVE_BYTES at once is ever allocated, and no
+matrix product or convolution beyond MAX_NODE_FLOPS runs. Each run has a deadline, and all runs
+for one submission share a time budget (submission_budget). Whatever a graph computes here, it
+computes with the grader's own weights and inputs: every fact a check reads (an output, a
+layer's shape, a gradient, which kernels ran) comes from this run, never from the worker's word.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import torch
 
@@ -22,7 +24,13 @@ from grader.grading.checks import Mismatch
 MAX_NODES = 100_000
 MAX_NUMEL = 1 << 26  # elements of one tensor (256 MiB of float32)
 MAX_LIVE_BYTES = 4 << 30
+MAX_NODE_FLOPS = 5e10  # one matrix product or convolution (a LeNet on a 3x512x512 image needs about 3e8)
 DEADLINE_S = 120.0
+HEAVY = {"mm", "bmm", "addmm", "baddbmm", "addbmm", "addmv", "mv", "matmul", "linear", "einsum", "tensordot",
+         "convolution", "_convolution", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+         "cudnn_convolution", "mkldnn_convolution", "_slow_conv2d_forward", "thnn_conv2d", "slow_conv_dilated2d",
+         "_conv_depthwise2d", "convolution_overrideable", "conv_tbc"}
+_budget: list[float] = []  # when the current submission's time for graph runs ends (submission_budget)
 DTYPES = {name: getattr(torch, name) for name in
           ("float32", "float64", "float16", "bfloat16", "int64", "int32", "int16", "int8", "uint8", "bool")}
 MEMORY_FORMATS = {name: getattr(torch, name) for name in ("contiguous_format", "preserve_format", "channels_last")}
@@ -119,7 +127,7 @@ def execute(graph: Graph, inputs: Sequence[torch.Tensor], what: str, keep: bool 
     if len(inputs) != graph.inputs:
         raise GraphRefused(f"{what}: the exported graph takes {graph.inputs} tensors, the grader has {len(inputs)}")
     target = torch.device(device)
-    ends = time.monotonic() + deadline_s
+    ends = min([time.monotonic() + deadline_s, *_budget])
     last_use = _last_uses(graph)
     values: list[Any] = [None] * len(graph.nodes)
     metas: list[Any] = [None] * len(graph.nodes)
@@ -135,7 +143,8 @@ def execute(graph: Graph, inputs: Sequence[torch.Tensor], what: str, keep: bool 
 
     for index, (op, args, kwargs) in enumerate(graph.nodes):
         if time.monotonic() > ends:
-            raise GraphRefused(f"{what} took longer than {deadline_s:.0f} s to run on the grader's inputs")
+            raise GraphRefused(f"{what} took too long to run on the grader's inputs (over {deadline_s:.0f} s, or past the "
+                               "time the grader gives one submission's graphs)")
         if op == "getitem":
             container, position = real(args[0]), args[1]
             if not isinstance(container, (list, tuple)) or not isinstance(position, int) \
@@ -146,8 +155,13 @@ def execute(graph: Graph, inputs: Sequence[torch.Tensor], what: str, keep: bool 
             continue
         fn = aten_ops.resolve(op)
         assert fn is not None  # checked by Graph.from_wire
+        meta_kwargs = {k: meta(v) for k, v in kwargs.items()}
+        if aten_ops.makes_tensors(op):  # a factory allocates where its device says, or on the CPU: on meta here
+            meta_kwargs["device"] = torch.device("meta")
         try:
-            predicted = _nbytes(fn(*meta(args), **{k: meta(v) for k, v in kwargs.items()}), what)
+            if op.split(".")[1] in HEAVY:
+                _expect_affordable(fn, meta(args), meta_kwargs, op, what)
+            predicted = _nbytes(fn(*meta(args), **meta_kwargs), what)
         except GraphRefused:
             raise
         except Exception:  # noqa: BLE001 - no meta kernel (a data-dependent size): only bounded ops may go on
@@ -172,25 +186,50 @@ def execute(graph: Graph, inputs: Sequence[torch.Tensor], what: str, keep: bool 
     return Run(real(graph.output), values if keep else [])
 
 
+@contextlib.contextmanager
+def submission_budget(seconds: float) -> Iterator[None]:
+    """All graph runs inside the block, together, may take at most `seconds`."""
+    _budget.append(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _budget.pop()
+
+
+def _expect_affordable(fn: Any, args: list[Any], kwargs: dict[str, Any], op: str, what: str) -> None:
+    """A matrix product or convolution must cost at most MAX_NODE_FLOPS (counted on meta tensors)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        fn(*args, **kwargs)
+    if counter.get_total_flops() > MAX_NODE_FLOPS:
+        raise GraphRefused(f"{what} runs {op} at a cost of {counter.get_total_flops():.2g} operations, more than the "
+                           "grader runs for one step")
+
+
+def references(value: Any) -> Iterator[dict[str, int]]:
+    """Every reference ({"in": i}, {"node": j} or {"const": k}) inside an encoded argument."""
+    if isinstance(value, list):
+        for v in value:
+            yield from references(v)
+    elif isinstance(value, dict):
+        if len(value) == 1 and next(iter(value)) in ("in", "node", "const"):
+            yield value
+        elif not (len(value) == 1 and next(iter(value)) in ("dtype", "device", "layout", "memory_format")):
+            for v in value.values():
+                yield from references(v)
+
+
 def _last_uses(graph: Graph) -> dict[int, list[int]]:
     """For each node index, the earlier nodes whose last reader it is (they can be freed after it)."""
     last: dict[int, int] = {}
-
-    def visit(value: Any, reader: int) -> None:
-        if isinstance(value, list):
-            for v in value:
-                visit(v, reader)
-        elif isinstance(value, dict):
-            if set(value) == {"node"}:
-                last[value["node"]] = reader
-            else:
-                for v in value.values():
-                    visit(v, reader)
-
     for index, (_, args, kwargs) in enumerate(graph.nodes):
-        visit(args, index)
-        visit(list(kwargs.values()), index)
-    visit(graph.output, len(graph.nodes))
+        for ref in references([args, list(kwargs.values())]):
+            if "node" in ref:
+                last[ref["node"]] = index
+    for ref in references(graph.output):
+        if "node" in ref:
+            last[ref["node"]] = len(graph.nodes)
     freed: dict[int, list[int]] = {}
     for node, reader in last.items():
         if reader < len(graph.nodes):

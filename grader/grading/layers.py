@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from grader.grading.graphs import Graph, Run
+from grader.grading.graphs import Graph, Run, references
 
 VIEWS = {"alias", "view", "_unsafe_view", "reshape", "t", "transpose", "permute", "expand", "clone", "contiguous",
          "detach", "_to_copy", "to", "lift_fresh_copy", "unsqueeze", "squeeze", "_reshape_alias", "flatten"}
@@ -56,6 +56,19 @@ def sources(graph: Graph) -> dict[int, int]:
             elif "node" in first and first["node"] in found:
                 found[index] = found[first["node"]]
     return found
+
+
+def first_uses(graph: Graph) -> dict[int, int]:
+    """For each placeholder, the first node that works with it (views and transposes followed)."""
+    found = sources(graph)
+    first: dict[int, int] = {}
+    for index, (op, args, kwargs) in enumerate(graph.nodes):
+        if packet(op) not in VIEWS:
+            for ref in references([args, list(kwargs.values())]):
+                source = _source(ref, found)
+                if source is not None:
+                    first.setdefault(source, index)
+    return first
 
 
 def _source(value: Any, found: dict[int, int]) -> int | None:

@@ -25,7 +25,7 @@ class GradeOptions:
 
     isolation: sandbox.Isolation = sandbox.Isolation.BWRAP
     timeout: float = 900.0  # seconds for one whole submission
-    call_timeout: float = 60.0  # seconds for one probe call, unless a test asks for longer
+    call_timeout: float = 60.0  # seconds for one request to the worker, unless a check asks for longer
     limits: Limits = field(default_factory=Limits)  # what a worker sets itself (rlimits)
     quota: Quota = field(default_factory=Quota)  # what the host bounds: tmpfs size and files, memory cgroup
     threads: int = 1

@@ -18,6 +18,7 @@ from grader.grading.secret import new_secret
 RECORDS = pytest.StashKey[list[TestRecord]]()
 MAX_SCORE = pytest.StashKey[float]()
 SECRET = pytest.StashKey[bytes]()  # the run's secret (grader.grading.secret); a fresh one if none is given
+LABELS = pytest.StashKey[list[int]]()  # the labels the sandbox's digits carry (grader.grading.relabel)
 MESSAGE_LIMIT = 500
 _STARTED = pytest.StashKey[float]()
 _ADVICE = pytest.StashKey[list[str]]()
@@ -27,6 +28,7 @@ _DONE = pytest.StashKey[bool]()
 def pytest_configure(config: pytest.Config) -> None:
     """Register the marker and the run's stash."""
     config.addinivalue_line("markers", "points(n): points this hidden test is worth")
+    config.addinivalue_line("markers", "advisory: a habit only the worker can see: feedback (advise), no points")
     config.stash[RECORDS] = []
     config.stash[MAX_SCORE] = 0.0
 
@@ -36,6 +38,12 @@ def secret_of(config: pytest.Config) -> bytes:
     if SECRET not in config.stash:
         config.stash[SECRET] = new_secret()
     return config.stash[SECRET]
+
+
+def labels_of(config: pytest.Config) -> list[int]:
+    """labels[d] is the label the submission's code sees on digit d: the run's relabelling, or the digits
+    themselves where the code reads the shipped data (a notebook kernel)."""
+    return config.stash.get(LABELS, list(range(10)))
 
 
 def advise(item: pytest.Item, message: str) -> None:

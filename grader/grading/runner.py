@@ -10,11 +10,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader.grading import static_flags as flags, suite
+from grader.grading import graphs, relabel, static_flags as flags, suite
 from grader.grading.options import GradeOptions
 from grader.grading.results import Note, NoteKind, Outcome, Status, SubmissionResult
 from grader.isolation import fork_server, sandbox
 from grader.isolation.remote import Worker
+
+GRAPH_BUDGET_S = 300.0  # the grader's own time for running one submission's exported graphs
 
 
 def grade(student: str, sources: dict[str, bytes], options: GradeOptions = GradeOptions(), slot: int = 0) -> SubmissionResult:
@@ -33,7 +35,9 @@ def grade(student: str, sources: dict[str, bytes], options: GradeOptions = Grade
                     deadline=started + options.timeout, threads=options.threads,
                     call_timeout=options.call_timeout, data=options.data)
     try:
-        outcome = suite.run(worker, options.exercises, options.keyword, secret=options.secret, suites=options.suites)
+        with graphs.submission_budget(GRAPH_BUDGET_S):
+            outcome = suite.run(worker, options.exercises, options.keyword, secret=options.secret,
+                                labels=relabel.permutation(options.secret), suites=options.suites)
         records, maximum = outcome.records, outcome.max_score
     finally:
         worker.stop()

@@ -93,13 +93,21 @@ class Scenario:
         return ref
 
     def call(self, fn: str | dict[str, str] | Ref, *args: Any, capture: bool = False, catch: bool = False,
-             **kwargs: Any) -> Ref:
+             optimizers_of: Ref | None = None, cuda: bool | None = None, **kwargs: Any) -> Ref:
         """Call `fn` ("module.name" of the student's code, a bound object, or a Ref's attr); bind its
         result. The step's reading is {"value": ..., "stdout": ...} (stdout when `capture`); with
-        `catch`, a call that raises reads {"raised": type name} and the scenario goes on."""
+        `catch`, a call that raises reads {"raised": type name} and the scenario goes on; with
+        `optimizers_of`, "optimizers" lists what each optimizer made during the call was given (as
+        positions in that network's parameters): the worker's word, good for advice only; with
+        `cuda`, the call sees torch.cuda report a GPU there (True) or not (False)."""
         target = {"ref": fn.name} if isinstance(fn, Ref) else fn
-        return self._bind({"do": "call", "fn": target, "args": wire(list(args)), "kwargs": wire(kwargs),
-                           "capture": capture, "catch": catch})
+        step = {"do": "call", "fn": target, "args": wire(list(args)), "kwargs": wire(kwargs),
+                "capture": capture, "catch": catch}
+        if optimizers_of is not None:
+            step["optimizers_of"] = wire(optimizers_of)
+        if cuda is not None:
+            step["cuda"] = cuda
+        return self._bind(step)
 
     def build(self, spec: dict[str, Any]) -> Ref:
         """Bind a kit object (`kit(...)`), to hand the same one to several steps."""
@@ -117,6 +125,13 @@ class Scenario:
         target = {"ref": fn.name} if isinstance(fn, Ref) else fn
         return self._add({"do": "trace", "fn": target, "args": wire(list(args)), "kwargs": wire(kwargs)})
 
+    def trace_autograd(self, fn: str | dict[str, str] | Ref, *args: Any, **kwargs: Any) -> Step:
+        """Like trace, but traced above autograd: a .detach() stays in the graph (the grader's run of it
+        then gives no gradient there), and torch.no_grad() in the function fails the trace."""
+        target = {"ref": fn.name} if isinstance(fn, Ref) else fn
+        return self._add({"do": "trace", "fn": target, "args": wire(list(args)), "kwargs": wire(kwargs),
+                          "autograd": True})
+
     def state(self, module: Ref) -> Step:
         """Read back a module's parameters, gradients, modes, hooks and recorded calls."""
         return self._add({"do": "state", "target": wire(module)})
@@ -125,9 +140,11 @@ class Scenario:
         """Read back an optimizer's class, options and parameters (as positions in net.parameters())."""
         return self._add({"do": "optimizer", "target": wire(optimizer), "net": wire(net)})
 
-    def iterate(self, loader: Ref, limit: int | None = None) -> Step:
-        """Read back the batches an iterable gives."""
+    def iterate(self, loader: Ref, limit: int | None = None, in_process: bool = False) -> Step:
+        """Read back the batches an iterable gives (in_process: a DataLoader's num_workers set to 0 first)."""
         step: dict[str, Any] = {"do": "iterate", "target": wire(loader)}
+        if in_process:
+            step["in_process"] = True
         if limit is not None:
             step["limit"] = limit
         return self._add(step)
@@ -175,10 +192,12 @@ class Readings:
 
 @dataclass(frozen=True)
 class Opaque:
-    """An object the student's code returned that is not plain data: only its type name is known."""
+    """An object the student's code returned that is not plain data: its type name, and its value when
+    it is a number (numpy's) or a torch.device (`text`)."""
 
     type_name: str
     number: float | None = None
+    text: str | None = None
 
 
 def decode(value: Any) -> Any:
@@ -189,7 +208,7 @@ def decode(value: Any) -> Any:
         if set(value) == {"tuple"}:
             return tuple(decode(v) for v in value["tuple"])
         if "object" in value:
-            return Opaque(str(value["object"]), value.get("number"))
+            return Opaque(str(value["object"]), value.get("number"), value.get("device"))
         return {k: decode(v) for k, v in value.items()}
     return value
 
@@ -263,11 +282,12 @@ class Exported:
         expect(not missing, f"{self.what}: the export lacks the values of {', '.join(missing)}")
         return [p.value.clone() for p in self.params + self.buffers]  # type: ignore[union-attr]
 
-    def by_shape(self, weights: Sequence[torch.Tensor], hint: str = "") -> list[torch.Tensor]:
-        """Parameter values in the module's order, each taken from the one given weight of its shape.
+    def by_shape(self, weights: Sequence[torch.Tensor], hint: str = "", call: int = 0) -> list[torch.Tensor]:
+        """Parameter values in the module's order, each given weight going to the parameter of its shape.
 
-        This loads the grader's weights without knowing attribute names or declaration order;
-        it needs the shapes to match one to one."""
+        This loads the grader's weights without knowing attribute names or declaration order. The
+        weights come in the order the reference's forward uses them; parameters that share a shape
+        (a bias of 6 in conv1 and in fc3) are matched in the order the student's forward uses them."""
         wanted = sorted(tuple(w.shape) for w in weights)
         if self.param_shapes != wanted:
             raise Mismatch(f"{self.what} has parameters of shapes {self.param_shapes}, expected {wanted}"
@@ -275,8 +295,16 @@ class Exported:
         pool: dict[tuple[int, ...], list[torch.Tensor]] = {}
         for w in weights:
             pool.setdefault(tuple(w.shape), []).append(w)
-        expect(all(len(v) == 1 for v in pool.values()), f"{self.what}: two parameters share a shape")
-        return [pool[p.shape][0].clone() for p in self.params]
+        order = list(range(len(self.params)))
+        if any(len(v) > 1 for v in pool.values()) and self.error(call) is None:
+            from grader.grading.layers import first_uses
+
+            uses = first_uses(self.graph(call))
+            order.sort(key=lambda i: uses.get(i, len(self.graph(call).nodes) + i))
+        values: list[torch.Tensor | None] = [None] * len(self.params)
+        for i in order:
+            values[i] = pool[self.params[i].shape].pop(0).clone()
+        return values  # type: ignore[return-value]
 
     def buffer_values(self) -> list[torch.Tensor]:
         missing = [b.name for b in self.buffers if b.value is None]

@@ -34,12 +34,14 @@ class SuiteError(RuntimeError):
 
 @dataclass(frozen=True)
 class Item:
-    """One collected hidden test: its exercise, pytest name, function name and points."""
+    """One collected hidden test: its exercise, pytest name, function name and points (none for an
+    advisory test, which only gives feedback)."""
 
     exercise: str
     name: str
     function: str
     points: float
+    advisory: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,14 +70,17 @@ class _Submission:
 
 
 class _Secret:
-    """Hands the run's secret to the suite (its `rng` fixture)."""
+    """Hands the run's secret (the suite's `rng` fixture) and digit labels (its `labels` fixture) to the suite."""
 
-    def __init__(self, secret: bytes | None) -> None:
+    def __init__(self, secret: bytes | None, labels: list[int] | None) -> None:
         self.secret = secret
+        self.labels = labels
 
     def pytest_configure(self, config: pytest.Config) -> None:
         if self.secret is not None:
             config.stash[plugin.SECRET] = self.secret
+        if self.labels is not None:
+            config.stash[plugin.LABELS] = self.labels
 
 
 class _Select:
@@ -90,8 +95,8 @@ class _Select:
             kept = [i for i in items if i.name in self.names]
             config.hook.pytest_deselected(items=[i for i in items if i.name not in self.names])
             items[:] = kept
-        self.items = [Item(plugin.exercise_of(i), i.name, getattr(i, "originalname", i.name), plugin.points_of(i))
-                      for i in items]
+        self.items = [Item(plugin.exercise_of(i), i.name, getattr(i, "originalname", i.name), plugin.points_of(i),
+                           i.get_closest_marker("advisory") is not None) for i in items]
 
 
 class _Collect:
@@ -116,15 +121,16 @@ def _main(targets: list[Path], extra: list[str], plugins: list[Any], suites: Pat
 
 
 def run(submission: Any, exercises: tuple[str, ...] = (), keyword: str = "", only: set[str] | None = None,
-        secret: bytes | None = None, suites: Path = SUITES) -> SuiteRun:
+        secret: bytes | None = None, labels: list[int] | None = None, suites: Path = SUITES) -> SuiteRun:
     """Run the hidden tests of `exercises` (all when empty) against `submission`.
 
     `keyword` is a pytest -k expression (kit development); `only` keeps the items of these names;
-    `secret` is the run's secret (grader.grading.secret), a fresh one when None.
+    `secret` is the run's secret (grader.grading.secret), a fresh one when None; `labels` the digits'
+    labels in the submission's data (grader.grading.relabel), the digits themselves when None.
     """
     targets = [suite_file(e, suites) for e in exercises] or [suites]
     collect = _Collect()
-    plugins = [_Submission(submission), _Secret(secret), _Select(only), collect]
+    plugins = [_Submission(submission), _Secret(secret, labels), _Select(only), collect]
     code, output = _main(targets, ["-k", keyword] if keyword else [], plugins, suites)
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
         raise SuiteError(f"the hidden suite itself failed to run (pytest exit {code}):\n{output[-2000:]}")

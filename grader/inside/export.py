@@ -46,12 +46,17 @@ def warm_up() -> None:
     trace(lambda x: torch.relu(x) + 1, [torch.zeros(2)])
 
 
-def trace(fn: Callable[..., Any], tensors: list[torch.Tensor]) -> dict[str, Any]:
-    """The graph of `fn(*tensors)`, its arguments as placeholders 0..n-1."""
+def trace(fn: Callable[..., Any], tensors: list[torch.Tensor], autograd: bool = False) -> dict[str, Any]:
+    """The graph of `fn(*tensors)`, its arguments as placeholders 0..n-1.
+
+    With `autograd`, the graph is traced above autograd (make_fx's pre-dispatch mode): a .detach()
+    stays in it as aten.detach, so the grader's run of the graph gives no gradient through it,
+    and switching autograd off (torch.no_grad) fails the trace. Below autograd (the default) both
+    are invisible: a .detach() is traced as aten.alias."""
     try:
-        module = _make_fx()(fn, tracing_mode="real")(*tensors)
+        module = _make_fx()(fn, tracing_mode="real", pre_dispatch=autograd)(*tensors)
     except RuntimeError as exc:
-        if "_local_scalar_dense" in str(exc) or "data-dependent" in str(exc):
+        if "_local_scalar_dense" in str(exc) or "data-dependent" in str(exc) or "aten.item" in str(exc):
             raise ExportError("it reads values out of tensors into Python (.item(), .tolist(), float(t), or `if` "
                               "on a tensor): write it with tensor operations only (torch.where, clamp, max, ...)") from None
         raise
@@ -80,6 +85,11 @@ def encode_graph(module: torch.fx.GraphModule, n_inputs: int) -> dict[str, Any]:
                 name = "getitem"
             elif isinstance(node.target, torch._ops.OpOverload):
                 name = str(node.target)
+            elif node.target is torch._C._set_grad_enabled:  # seen only above autograd (trace's `autograd`)
+                if not node.args or node.args[0] is not True:
+                    raise ExportError("it switches autograd off (torch.no_grad() or set_grad_enabled(False)), so what "
+                                      "it returns cannot be differentiated: leave autograd on")
+                continue  # turning autograd on: the grader's run has it on anyway
             else:
                 raise ExportError(f"it calls {node.target!r}, which is not a tensor operation")
             nodes.append({"op": name, "args": _encode(node.args, refs), "kwargs": _encode(dict(node.kwargs), refs)})

@@ -16,13 +16,18 @@ Arguments are plain values and tensors (each use gets a fresh copy), and::
 Steps ("as" binds the step's object for later steps)::
 
     {"do": "kit", "make": spec}                         a kit object, to bind    {"do": "call", "fn": "lenet.Net" | {"ref": n, "attr": "forward"}, "args": [...], "kwargs": {...},
-     "capture": bool, "catch": bool}                    -> {"value", "stdout"}, or {"raised": type} when
-                                                           `catch` and the call raised
+     "capture": bool, "catch": bool, "optimizers_of": ref, "cuda": bool}
+        -> {"value", "stdout"}, or {"raised": type} when `catch` and the call raised; with
+           `optimizers_of`, "optimizers": the positions in that network's parameters() of what each
+           torch.optim optimizer made during the call was given (an observation, for advice only); with
+           `cuda`, torch.cuda.is_available() and device_count() answer as if a GPU were there or not
     {"do": "export", "target": ref, "calls": [{"inputs": [...], "mode": "train"|"eval"}], "values": bool}
-    {"do": "trace", "fn": ..., "args": [...], "kwargs": {...}}        -> a graph, or {"error": ...}
+    {"do": "trace", "fn": ..., "args": [...], "kwargs": {...}, "autograd": bool}  -> a graph, or {"error": ...}
+                                                        (autograd: traced above autograd, .detach() kept)
     {"do": "state", "target": ref}                      -> parameters, gradients, modes, hooks, calls
     {"do": "optimizer", "target": ref, "net": ref}      -> class, hyper-parameters, parameter positions
-    {"do": "iterate", "target": ref, "limit": k}        -> the batches
+    {"do": "iterate", "target": ref, "limit": k, "in_process": bool}   -> the batches (in_process: a DataLoader's
+                                                        num_workers set to 0 first: the sandbox starts no workers)
     {"do": "len", "target": ref}
     {"do": "file", "path": ref}                         -> the file's bytes (uint8 tensor) or None
     {"do": "grads", "target": ref, "grads": [tensor | None, ...]}   set each parameter's .grad
@@ -34,7 +39,7 @@ from __future__ import annotations
 import contextlib
 import io
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import torch
 import torch.nn as nn
@@ -143,16 +148,26 @@ class Scenario:
             fn = self.target(step["fn"])
             args, kwargs = self.arg(step.get("args", [])), self.arg(step.get("kwargs", {}))
             printed = io.StringIO()
+            given: list[list[int]] = []
+            watched = self.arg(step["optimizers_of"]) if step.get("optimizers_of") else None
             try:
-                with contextlib.redirect_stdout(printed) if step.get("capture") else contextlib.nullcontext():
+                with contextlib.ExitStack() as stack:
+                    if step.get("capture"):
+                        stack.enter_context(contextlib.redirect_stdout(printed))
+                    if watched is not None:
+                        stack.enter_context(recording_optimizers(watched, given))
+                    if "cuda" in step:
+                        stack.enter_context(pretend_cuda(bool(step["cuda"])))
                     value = fn(*args, **kwargs)
             except Exception as exc:
                 if not step.get("catch"):
                     raise
                 return None, {"raised": type(exc).__name__}
-            reading = {"value": observe(value)}
+            reading: dict[str, Any] = {"value": observe(value)}
             if step.get("capture"):
                 reading["stdout"] = printed.getvalue()[:MAX_STDOUT]
+            if watched is not None:
+                reading["optimizers"] = given
             return value, reading
         if do == "kit":
             made = kit.build(step["make"], self.refs)
@@ -171,7 +186,10 @@ class Scenario:
             return None, describe_optimizer(self.arg(step["target"]), self.arg(step["net"]))
         if do == "iterate":
             batches = []
-            for i, batch in enumerate(self.arg(step["target"])):
+            iterable = self.arg(step["target"])
+            if step.get("in_process") and isinstance(iterable, torch.utils.data.DataLoader) and iterable.num_workers:
+                iterable.num_workers = 0
+            for i, batch in enumerate(iterable):
                 if i >= step.get("limit", 1 << 30):
                     break
                 batches.append(observe(batch))
@@ -224,9 +242,41 @@ class Scenario:
             return fn(*fill(args, tensors), **{k: fill(v, tensors) for k, v in kwargs.items()})
 
         try:
-            return export.trace(call, examples)
+            return export.trace(call, examples, autograd=bool(step.get("autograd")))
         except export.ExportError as exc:
             return {"error": {"type": "ExportError", "message": str(exc), "not_started": False}}
+
+
+@contextlib.contextmanager
+def recording_optimizers(net: nn.Module, given: list[list[int]]) -> Iterator[None]:
+    """Note, for every torch.optim optimizer made while the block runs, the positions in
+    net.parameters() of the parameters it was given."""
+    original = torch.optim.Optimizer.__init__
+    index = {id(p): i for i, p in enumerate(net.parameters())}
+
+    def recording_init(self: Any, params: Any, *args: Any, **kwargs: Any) -> None:
+        params = list(params)
+        flat = [p for g in params for p in (g["params"] if isinstance(g, dict) else [g])]
+        given.append(sorted(index.get(id(p), -1) for p in flat))
+        original(self, params, *args, **kwargs)
+
+    torch.optim.Optimizer.__init__ = recording_init  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        torch.optim.Optimizer.__init__ = original  # type: ignore[method-assign]
+
+
+@contextlib.contextmanager
+def pretend_cuda(available: bool) -> Iterator[None]:
+    """Make torch.cuda.is_available() and torch.cuda.device_count() answer as if a GPU were there (or not)."""
+    saved = torch.cuda.is_available, torch.cuda.device_count
+    torch.cuda.is_available = lambda: available  # type: ignore[assignment]
+    torch.cuda.device_count = lambda: int(available)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        torch.cuda.is_available, torch.cuda.device_count = saved  # type: ignore[assignment]
 
 
 def state_of(target: Any) -> dict[str, Any]:

@@ -16,8 +16,8 @@ Module specs::
      "frozen": [bool, ...],         # requires_grad = not frozen, in parameters() order (optional)
      "eval": ["path", ...],         # submodules put in eval mode ("" is the whole model), in this order
      "train": ["path", ...],        # then these put back in training mode
-     "hooks": ["path", ...],        # a recording forward hook and a no-op forward pre-hook on each
-     "record": true}                # remember (training, grad enabled, input device) of each call
+     "hooks": ["path", ...]}        # a forward hook (it notes whether autograd is on in .calls) and a
+                                    # no-op forward pre-hook on each
 
 A layer is [class name, args, kwargs] for a class in LAYERS, ["Sequential", [layer, ...]],
 ["ModuleList", [layer, ...]] or a nested module spec.
@@ -49,16 +49,23 @@ class Scale(nn.Module):
 
 
 class Lookup(nn.Module):
-    """Fixed scores: row i for an input holding the number i. In training mode it reads the rows of
-    `train_scores` instead (a network whose predictions change with its mode, as dropout's do)."""
+    """Fixed scores: row i for an input holding the number i. It reads the rows of `train_scores` in
+    training mode (a network whose predictions change with its mode, as dropout's do) and those of
+    `grad_scores` in eval mode with autograd on: only an evaluation in eval mode and without autograd
+    (torch.no_grad() or torch.inference_mode()) sees `scores`."""
 
-    def __init__(self, scores: torch.Tensor, train_scores: torch.Tensor | None = None) -> None:
+    def __init__(self, scores: torch.Tensor, train_scores: torch.Tensor | None = None,
+                 grad_scores: torch.Tensor | None = None) -> None:
         super().__init__()
         self.scores = nn.Parameter(scores.clone())
         self.train_scores = nn.Parameter((scores if train_scores is None else train_scores).clone())
+        self.grad_scores = nn.Parameter((scores if grad_scores is None else grad_scores).clone())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        table = self.train_scores if self.training else self.scores
+        if self.training:
+            table = self.train_scores
+        else:
+            table = self.grad_scores if torch.is_grad_enabled() else self.scores
         return table[x.reshape(-1).long()] * 1.0
 
 
@@ -77,17 +84,14 @@ FUNCTIONS: dict[str, Callable[..., torch.Tensor]] = {
 class Program(nn.Module):
     """A kit network: named submodules and a forward program over them (in order by default)."""
 
-    def __init__(self, modules: dict[str, nn.Module], program: list[list[Any]] | None, record: bool) -> None:
+    def __init__(self, modules: dict[str, nn.Module], program: list[list[Any]] | None) -> None:
         super().__init__()
         for name, module in modules.items():
             self.add_module(name, module)
         self.program = program or [["call", name] for name in modules]
-        self.record = record
-        self.calls: list[list[Any]] = []
+        self.calls: list[list[Any]] = []  # what the kit's own hooks noted
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.record:
-            self.calls.append([self.training, torch.is_grad_enabled(), x.device.type])
         for step in self.program:
             if step[0] == "call":
                 x = self.get_submodule(step[1])(x)
@@ -114,8 +118,7 @@ def layer(spec: Any) -> nn.Module:
 
 def module(spec: dict[str, Any]) -> nn.Module:
     """A kit network from its spec (see the module docstring)."""
-    net = Program({name: layer(s) for name, s in spec["modules"].items()}, spec.get("forward"),
-                  bool(spec.get("record")))
+    net = Program({name: layer(s) for name, s in spec["modules"].items()}, spec.get("forward"))
     params = list(net.parameters())
     if spec.get("weights") is not None:
         weights = spec["weights"]
@@ -198,4 +201,6 @@ def build(spec: Any, refs: dict[str, Any] | None = None) -> Any:
         return torch.device(spec["name"])
     if kind == "tuple":
         return tuple(spec["items"])
+    if kind == "dict":  # a dict the student's code keeps state in between calls (bind it with Scenario.build)
+        return dict(spec.get("items") or {})
     raise ValueError(f"unknown kit object {kind!r}")

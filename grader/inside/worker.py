@@ -57,13 +57,8 @@ def answer(submission: Any, request: dict[str, Any], folder: Path, notebook: boo
     torch.manual_seed(int(request.get("seed", 0)))
     torch.set_grad_enabled(True)
     try:
-        if "probe" in request:  # the earlier per-exercise probes, while suites move to scenarios
-            from grader.inside.probes import lookup
-
-            reply["value"] = lookup(str(request["probe"]))(submission, **request.get("args", {}))
-        else:
-            scenario = Scenario(submission, lambda exc: describe(exc, folder, notebook))
-            reply["results"] = scenario.run(request["steps"])
+        scenario = Scenario(submission, lambda exc: describe(exc, folder, notebook))
+        reply["results"] = scenario.run(request["steps"])
         reply["ok"] = True
     except StepFailed as failed:
         reply.update(ok=False, step=failed.step, results=failed.results, error=describe(failed.cause, folder, notebook))

@@ -1,5 +1,5 @@
 """The workers' fork server (zygote): one clean process imports torch, torchvision and the
-probes once, and every worker of a grading run is forked from that image. A submission pays
+scenario interpreter once (and warms up its graph tracer), and every worker of a grading run is forked from that image. A submission pays
 a fork instead of an interpreter start and a torch import (about 3 s on two cores), and all
 parallel slots share one copy of torch's memory.
 
@@ -39,7 +39,7 @@ from typing import Any
 PRELOAD = (
     "torch", "torch.optim", "torch.utils.data", "torchvision", "torchvision.transforms", "torchvision.utils",
     "matplotlib.figure", "matplotlib.font_manager", "matplotlib.backends.backend_agg", "PIL.Image", "grader.inside.worker",
-    "grader.inside.limits",
+    "grader.inside.limits", "grader.inside.kit", "_kit.datasets",
 )
 NAMESPACES = ("cgroup", "ipc", "uts", "net", "pid", "mnt")  # mnt last: it changes what /proc shows
 PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 4, 24, 38
@@ -47,11 +47,9 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 
 def preload() -> None:
-    """Import what every probe needs, then freeze it so forks share the pages."""
+    """Import what every scenario needs, warm up the tracer, then freeze it all so forks share the pages."""
     for name in PRELOAD:
         importlib.import_module(name)
-    for path in sorted((Path(__file__).parent / "probes").glob("*.py")):
-        importlib.import_module(f"grader.inside.probes.{path.stem}" if path.stem != "__init__" else "grader.inside.probes")
     from grader.inside import export
 
     export.warm_up()  # the tracer's imports (torch._dynamo among them) and caches, once for every fork
@@ -125,7 +123,7 @@ def close_fds_except(keep: set[int]) -> None:
 
 
 def run_worker(request_fd: int, reply_fd: int, output_fd: int, order: dict[str, Any]) -> None:
-    """In the worker: take the submission's uid, limits and environment, then serve probes over its
+    """In the worker: take the submission's uid, limits and environment, then serve scenarios over its
     own pipes, and exit."""
     from grader.inside import limits, worker
 

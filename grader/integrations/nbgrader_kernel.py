@@ -7,9 +7,10 @@ An exported notebook's autograder cells end with::
     ### END HIDDEN TESTS
 
 run_hidden collects that one item of grader/exercises/<exercise>/test_hidden.py and runs it with a
-`submission` fixture whose probes run IN THIS PROCESS against the notebook's namespace. That is
-nbgrader's usual model (the kernel runs student code and tests together, unsandboxed); the
-sandboxed path for notebooks is `grader score --nbgrader`. A failing test raises an
+`submission` fixture whose scenarios run IN THIS PROCESS against the notebook's namespace. That is
+nbgrader's usual model (the kernel runs student code and tests together, unsandboxed), and it
+cannot hold the kit's trust rule: the student's code shares the process that judges it. The
+sandboxed path for notebooks, where every verdict is the grader's own, is `grader score --nbgrader`. A failing test raises an
 AssertionError with the gradebook's message, so nbgrader scores the cell 0.
 """
 
@@ -32,15 +33,14 @@ from grader.inside.worker import Submission
 
 
 class NamespaceModule:
-    """A namespace seen as a module: attributes read and write the namespace itself, so a probe
-    that patches a module-level name (from_scratch's guard) is seen by the notebook's functions."""
+    """A namespace seen as a module: attributes read and write the namespace itself, as a module's do."""
 
     def __init__(self, namespace: dict[str, Any]) -> None:
         self.__dict__ = namespace
 
 
 class LocalSubmission:
-    """The worker's side of the channel, in process: `call` runs a probe on the namespaces.
+    """The worker's side of the channel, in process: `run` runs a scenario on the namespaces.
 
     Observations go through the channel's encoding and back, so the hidden tests see exactly
     the plain data and fresh tensors a sandboxed worker would send (tuples become lists, ...).
@@ -54,10 +54,6 @@ class LocalSubmission:
     def module(self, stem: str) -> ModuleType | Any:
         """The notebook's namespace for `stem`, else <folder>/<stem>.py as the worker imports it."""
         return self.modules[stem] if stem in self.modules else self.files.module(stem)
-
-    def call(self, probe: str, timeout: float | None = None, seed: int = 0, **args: Any) -> Any:
-        """Run a (legacy) probe as the worker does; raise StudentError on failure."""
-        return self._answer({"probe": probe, "seed": seed, "args": args}).get("value")
 
     def run(self, exercise: str, steps: list[dict[str, Any]], seed: int = 0, timeout: float | None = None) -> list[Any]:
         """Run a scenario as the worker does (same seed, grad mode on, thread count); raise StudentError."""

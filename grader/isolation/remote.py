@@ -1,10 +1,10 @@
-"""The trusted side of the channel: start a submission's worker, send probe requests, read replies.
+"""The trusted side of the channel: start a submission's worker, send scenarios, read the readings.
 
 A worker is a fork of the run's zygote, in a new sandbox (grader.isolation.fork_server). Every call has
 a deadline. A worker that crashes, exits, hangs or garbles the channel is killed with
 everything it started and a fresh one is forked for the next call, up to a limit, so tests
-that ran before still count and one bad probe does not sink the rest. The exercise whose
-probe failed that way is not probed again: its remaining checks fail at once instead of
+that ran before still count and one bad request does not sink the rest. The exercise whose
+request failed that way gets no further request: its remaining checks fail at once instead of
 each paying the same timeout, and the other exercises go on.
 """
 
@@ -137,11 +137,6 @@ class Worker:
             return f.read(self.OUTPUT_LIMIT).decode("utf-8", "replace")
 
     # -- calls -----------------------------------------------------------
-    def call(self, probe: str, timeout: float | None = None, seed: int = 0, **args: Any) -> Any:
-        """Run a (legacy) probe in the worker and return its observations."""
-        reply = self.request(probe.partition(".")[0], {"probe": probe, "seed": seed, "args": args}, timeout)
-        return reply.get("value")
-
     def run(self, exercise: str, steps: list[dict[str, Any]], seed: int = 0, timeout: float | None = None) -> list[Any]:
         """Run a scenario in the worker; return one reading per step, or raise StudentError (with the
         failing step and the readings before it) or WorkerFailed."""

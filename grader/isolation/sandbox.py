@@ -3,13 +3,14 @@ where bubblewrap cannot create namespaces, the uid fallback (grader.isolation.fa
 
 With bubblewrap, each worker gets a new sandbox, started around a holder process
 (holder_command); the fork server (grader.inside.zygote) forks the worker into its namespaces.
-Inside, the worker sees the system's read-only libraries, the Python it runs on, the parts of
-the kit that probes need (the worker, probes, the data helpers and data; read-only, at their own
-paths, so the fork server's imports stay valid), a fresh copy of the student's modules at /sub
-and an empty /tmp, both size- and inode-limited tmpfs mounts (grader.isolation.quota). It cannot
-see solutions/, the hidden suites, other submissions or the gradebook, has no network, and runs
-in its own PID namespace: killing the sandbox kills every process it started and frees its
-files and IPC objects. It is bounded in memory, processes, file size and CPU time.
+Inside, the worker sees the system's read-only libraries, the Python it runs on, the trust
+boundary (grader/inside/, the student-side helpers exercises/_kit/ and the data, with the run's
+relabelled digits; read-only, at their own paths, so the fork server's imports stay valid), a
+fresh copy of the student's modules at /sub and an empty /tmp, both size- and inode-limited
+tmpfs mounts (grader.isolation.quota). It cannot see solutions/, the hidden suites, other
+submissions or the gradebook, has no network, and runs in its own PID namespace: killing the
+sandbox kills every process it started and frees its files and IPC objects. It is bounded in
+memory, processes, file size and CPU time.
 """
 
 from __future__ import annotations
@@ -100,12 +101,13 @@ def sandbox_uid(slot: int) -> int:
 
 
 def python_dirs() -> list[Path]:
-    """Folders the interpreter needs: the venv, the base installation, and any other folder on
-    sys.path outside the kit (a venv that extends another through a .pth file, for one)."""
+    """Folders the interpreter needs: the venv, the base installation, and any other package folder on
+    sys.path (site-packages of a venv that extends another through a .pth file, for one). A script's
+    own folder on sys.path (/tmp, when one runs python /tmp/x.py) is never bound."""
     dirs = {Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), Path(sys.executable).resolve().parent.parent}
     for entry in sys.path:
         path = Path(entry).resolve() if entry else None
-        if path is not None and path.is_dir() and path != ROOT and ROOT not in path.parents and path != Path("/") \
+        if path is not None and path.is_dir() and path.name in ("site-packages", "dist-packages") \
                 and not any(d == path or d in path.parents for d in dirs):
             dirs.add(path)
     return sorted(d for d in dirs if not any(other in d.parents for other in dirs))

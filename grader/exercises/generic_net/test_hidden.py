@@ -49,18 +49,21 @@ def export_net(submission, rng, input_shape, num_outputs, batches: list[int]) ->
                   config(input_shape, num_outputs), rng, timeout=TIMEOUT)
 
 
-def weights_for(net: Exported, input_shape, num_outputs, rng) -> list[torch.Tensor]:
-    """Random weights in the student's parameter order, taken from the reference shapes (1/sqrt(fan_in) scale)."""
-    return net.by_shape(scaled_weights([list(s) for s in reference_shapes(input_shape, num_outputs)], rng.generator),
-                        "conv1 C->6 5x5, conv2 6->16 5x5, fc1 n->120, fc2 120->84, fc3 84->num_outputs, all with bias")
+SHAPES_HINT = "conv1 C->6 5x5, conv2 6->16 5x5, fc1 n->120, fc2 120->84, fc3 84->num_outputs, all with bias"
 
 
-def reference_output(input_shape, num_outputs, params: list[torch.Tensor], net: Exported, x: torch.Tensor) -> torch.Tensor:
+def weights_for(net: Exported, input_shape, num_outputs, rng) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """Random weights (1/sqrt(fan_in) scale): in the reference's parameter order, and in the student's."""
+    weights = scaled_weights([list(s) for s in reference_shapes(input_shape, num_outputs)], rng.generator)
+    return weights, net.by_shape(weights, SHAPES_HINT)
+
+
+def reference_output(input_shape, num_outputs, weights: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """The reference Net's scores with these weights (in its own parameter order)."""
     reference = solution("generic_net").Net(input_shape, num_outputs)
-    by_shape = {p.shape: v for p, v in zip(net.params, params)}
     with torch.no_grad():
-        for p in reference.parameters():
-            p.copy_(by_shape[tuple(p.shape)])
+        for p, w in zip(reference.parameters(), weights):
+            p.copy_(w)
         return reference(x)
 
 
@@ -83,12 +86,12 @@ def expect_all_grads(net: Exported, params: list[torch.Tensor], x: torch.Tensor,
                        "gradient: every layer must be part of the forward pass")
 
 
-def expect_net(submission, rng, input_shape, num_outputs, batch, reveal: bool) -> tuple[Exported, list, torch.Tensor]:
+def expect_net(submission, rng, input_shape, num_outputs, batch, reveal: bool) -> tuple[Exported, list, list, torch.Tensor]:
     """fc1's in_features, the output's shape, the parameter count and gradient flow of one configuration."""
     what = config(input_shape, num_outputs)
     net = export_net(submission, rng, input_shape, num_outputs, [batch])
     expect_fc1(net, fc1_features(input_shape), what, reveal)
-    params = weights_for(net, input_shape, num_outputs, rng)
+    weights, params = weights_for(net, input_shape, num_outputs, rng)
     x = rng.randn(batch, *input_shape)
     expect_shape(net.forward(0, params, [x]).output, (batch, num_outputs), f"{what}(x) for a batch of {batch}",
                  "flatten with torch.flatten(x, 1); fc3 has num_outputs outputs")
@@ -96,22 +99,22 @@ def expect_net(submission, rng, input_shape, num_outputs, batch, reveal: bool) -
            f"{what} has {net.n_params:,} parameters, not what conv1 C->6 5x5, conv2 6->16 5x5, fc1 n->120, "
            "fc2 120->84, fc3 84->num_outputs (all with bias) give")
     expect_all_grads(net, params, x, what)
-    return net, params, x
+    return net, weights, params, x
 
 
 @pytest.mark.points(1)
 def test_net_fc1_in_features_rgb128(submission, rng):
     """Net((3, 128, 128), 3) sizes fc1 by a dummy pass: 13,456 features"""
-    net, _, _ = expect_net(submission, rng, (3, 128, 128), 3, batch=2, reveal=True)
+    net, _, _, _ = expect_net(submission, rng, (3, 128, 128), 3, batch=2, reveal=True)
     expect_equal(net.n_params, 13_456 * 120 + 120 + 456 + 2416 + 10_164 + 255, "Net((3, 128, 128), 3)'s parameter count")
 
 
 @pytest.mark.points(1)
 def test_net_fc1_in_features_lenet(submission, rng):
     """Net((1, 32, 32), 10) is the workshop's LeNet: 400 features, 61,706 parameters and LeNet's scores"""
-    net, params, x = expect_net(submission, rng, (1, 32, 32), 10, batch=5, reveal=True)
+    net, weights, params, x = expect_net(submission, rng, (1, 32, 32), 10, batch=5, reveal=True)
     expect_equal(net.n_params, 61_706, "Net((1, 32, 32), 10)'s parameter count")
-    expect_close(net.forward(0, params, [x]).output, reference_output((1, 32, 32), 10, params, net, x),
+    expect_close(net.forward(0, params, [x]).output, reference_output((1, 32, 32), 10, weights, x),
                  "Net((1, 32, 32), 10)'s scores with random weights",
                  hint="LeNet: conv-relu-pool twice, then fc1-relu, fc2-relu, fc3 (raw scores)")
 
@@ -132,8 +135,8 @@ def test_net_odd_input_shape(submission, rng):
     """Net(input_shape, n) for unseen non-square shapes and channel counts, with the right scores"""
     for _ in range(2):
         shape, outputs = odd_shape(rng), rng.integer(2, 9)
-        net, params, x = expect_net(submission, rng, shape, outputs, batch=rng.integer(1, 5), reveal=False)
-        expect_close(net.forward(0, params, [x]).output, reference_output(shape, outputs, params, net, x),
+        net, weights, params, x = expect_net(submission, rng, shape, outputs, batch=rng.integer(1, 5), reveal=False)
+        expect_close(net.forward(0, params, [x]).output, reference_output(shape, outputs, weights, x),
                      f"{config(shape, outputs)}'s scores with random weights on a non-square input",
                      hint="conv-relu-pool twice, flatten, fc1-relu, fc2-relu, fc3")
 
@@ -146,7 +149,7 @@ def test_net_layer_shapes(submission, rng):
         what = config(input_shape, 5)
         net = export_net(submission, rng, input_shape, 5, [batch])
         expect_fc1(net, fc1_features(input_shape), what, reveal=False)
-        params = weights_for(net, input_shape, 5, rng)
+        _, params = weights_for(net, input_shape, 5, rng)
         x = rng.randn(batch, *input_shape)
         found = layers(net.graph(0), net.forward(0, params, [x], keep=True), [*params, *net.buffer_values(), x],
                        len(net.params))
@@ -177,12 +180,12 @@ def test_net_any_batch_size(submission, rng, batch):
     input_shape = (3, 40, 36)
     net = export_net(submission, rng, input_shape, 7, [batch])
     expect_failure_explained(net, 0)
-    params = weights_for(net, input_shape, 7, rng)
+    weights, params = weights_for(net, input_shape, 7, rng)
     x = rng.randn(batch, *input_shape)
     out = net.forward(0, params, [x]).output
     expect_shape(out, (batch, 7), f"Net((3, 40, 36), 7)(x) for a batch of {batch}",
                  "flatten with torch.flatten(x, 1) or x.view(x.size(0), -1)")
-    expect_close(out, reference_output(input_shape, 7, params, net, x),
+    expect_close(out, reference_output(input_shape, 7, weights, x),
                  f"Net((3, 40, 36), 7)'s scores for a batch of {batch} with random weights",
                  hint="check the layer order, the ReLUs (none after fc3) and a flatten that keeps the batch dimension")
 
@@ -208,7 +211,7 @@ def test_net_gradient_flow(submission, rng):
         input_shape, outputs, batch = odd_shape(rng), rng.integer(2, 10), rng.integer(1, 9)
         net = export_net(submission, rng, input_shape, outputs, [batch])
         expect_failure_explained(net, 0)
-        expect_all_grads(net, weights_for(net, input_shape, outputs, rng), rng.randn(batch, *input_shape),
+        expect_all_grads(net, weights_for(net, input_shape, outputs, rng)[1], rng.randn(batch, *input_shape),
                          config(input_shape, outputs))
 
 
