@@ -127,7 +127,8 @@ def test_an_unreadable_submission_is_that_students_problem(lenet_class):
     rows = {row[0]: row for row in csv.reader((out / "g.csv").read_text().splitlines())}
     for student, reason in (("carol", "carol.zip is not a valid zip file"), ("dave", "binary data")):
         assert students[student]["status"] == "error" and reason in students[student]["message"]
-        assert [n["kind"] for n in students[student]["notes"]] == ["unreadable" if student == "carol" else "module_skipped"]
+        kind = "unreadable" if student == "carol" else "module_skipped"
+        assert [n["kind"] for n in students[student]["notes"]] == [kind]
         assert rows[student][1] == "error" and reason in rows[student][-1]
         assert reason in json.loads((out / "gs" / student / "results.json").read_text())["output"]
         assert reason in (out / "feedback" / f"{student}.html").read_text()

@@ -31,7 +31,8 @@ def isolation(mode: str) -> sandbox.Isolation:
             abi = fallback.prepare()
             confined = f"Landlock ABI {abi}" if abi else "no Landlock on this kernel"
             reason = "bubblewrap cannot create namespaces here: " if mode == "auto" else ""
-            warn(f"{reason}grading with the uid fallback (another uid, the kit locked away, {confined}; see the README)")
+            warn(f"{reason}grading with the uid fallback (another uid, the kit locked away, {confined}; "
+                 "see the README)")
     except sandbox.SandboxUnavailable as exc:
         fail(str(exc), EXIT_UNAVAILABLE)
     if isolation is sandbox.Isolation.NONE:

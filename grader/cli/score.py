@@ -47,8 +47,8 @@ def score(
     csv_path: Optional[Path] = typer.Option(None, "--csv", help="Write a CSV gradebook."),
     gradescope_dir: Optional[Path] = typer.Option(None, "--gradescope", help="Write <dir>/<student>/results.json."),
     report_path: Optional[Path] = typer.Option(None, "--report", help="Write the instructor's class report (one HTML file)."),
-    feedback_dir: Optional[Path] = typer.Option(None, "--feedback", help="Write <dir>/<student>.html: each student's "
-                                                "own feedback page (scores, failed checks, hints, what next)."),
+    feedback_dir: Optional[Path] = typer.Option(None, "--feedback", help="Write <dir>/<student>.html: each "
+                                                "student's own page (scores, failed checks, hints, what next)."),
     jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", "-j", min=1, help="Submissions graded at once."),
     timeout: float = typer.Option(900.0, "--timeout", min=1, help="Seconds allowed per submission."),
     test_timeout: float = typer.Option(60.0, "--test-timeout", min=1,

@@ -50,8 +50,8 @@ def prepare(folder: Path, options: GradeOptions, settings: str) -> tuple[list[Jo
 
 def refused(student: str, problem: discovery.SubmissionError, options: GradeOptions) -> SubmissionResult:
     """The result of a submission that could not be read: status `error`, the reason, no test run."""
-    return SubmissionResult(student, Status.ERROR, [], options.max_score(), notes=[Note(NoteKind.UNREADABLE, str(problem))],
-                            isolation=options.isolation.value)
+    return SubmissionResult(student, Status.ERROR, [], options.max_score(),
+                            notes=[Note(NoteKind.UNREADABLE, str(problem))], isolation=options.isolation.value)
 
 
 def _init_worker(zygote: str) -> None:

@@ -78,7 +78,8 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes, mode: int = 0o644) ->
     archive.writestr(info, data)
 
 
-def build(out_zip: Path, exercises: tuple[str, ...] = (), visibility: gradescope.Visibility = gradescope.Visibility()) -> list[str]:
+def build(out_zip: Path, exercises: tuple[str, ...] = (),
+          visibility: gradescope.Visibility = gradescope.Visibility()) -> list[str]:
     """Write the bundle; return the names it holds. `exercises`: grade only these (all when empty);
     `visibility`: when students see each hidden check."""
     arguments = " ".join([*visibility.arguments(), *(a for e in exercises for a in ("--exercise", e))])
@@ -97,7 +98,8 @@ def build(out_zip: Path, exercises: tuple[str, ...] = (), visibility: gradescope
     return names
 
 
-def run(root: Path, options: GradeOptions, visibility: gradescope.Visibility = gradescope.Visibility()) -> dict[str, Any]:
+def run(root: Path, options: GradeOptions,
+        visibility: gradescope.Visibility = gradescope.Visibility()) -> dict[str, Any]:
     """Grade <root>/submission and write <root>/results/results.json (the Gradescope contract).
 
     The results folder is made the grader's alone first, and every process of the worker's uid is

@@ -41,12 +41,11 @@ def readable_parts(root: Path = ROOT) -> list[Path]:
     return kit + [d for d in sandbox.python_dirs() if root in d.parents]
 
 
-def lock_kit(root: Path = ROOT) -> list[Path]:
+def lock_kit(root: Path = ROOT) -> None:
     """Take every permission of group and others from everything in the kit but the readable parts
-    and the folders that lead to them (which keep theirs: 0755). Returns what was locked."""
+    and the folders that lead to them (which keep theirs: 0755)."""
     keep = readable_parts(root)
     ways = {parent for part in keep for parent in part.parents if parent == root or root in parent.parents}
-    locked = []
     for folder in sorted(ways):
         os.chmod(folder, stat.S_IMODE(folder.stat().st_mode) | 0o755)
         for entry in folder.iterdir():
@@ -55,16 +54,6 @@ def lock_kit(root: Path = ROOT) -> list[Path]:
             mode = stat.S_IMODE(entry.lstat().st_mode)
             if mode & 0o077:
                 os.chmod(entry, mode & ~0o077)
-                locked.append(entry)
-    return locked
-
-
-def run_as(uid: int, argv: list[str]) -> subprocess.CompletedProcess[str]:
-    """Run `argv` as `uid` (no groups, no capability), in a clean environment."""
-    setpriv = shutil.which("setpriv") or "setpriv"
-    return subprocess.run([setpriv, f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
-                           "--bounding-set=-all", "--no-new-privs", "--", *argv], capture_output=True, text=True,
-                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}, cwd="/", timeout=120, check=False)
 
 
 SEEN = """
@@ -83,7 +72,11 @@ print(json.dumps(seen))
 def what_others_see(paths: list[Path]) -> dict[str, bool]:
     """Which of `paths` (files, or folders to list) another uid can read: run as that uid, a fact,
     not a guess."""
-    done = run_as(CHECK_UID, [sys.executable, "-c", SEEN, *map(str, paths)])
+    setpriv = shutil.which("setpriv") or "setpriv"
+    done = subprocess.run([setpriv, f"--reuid={CHECK_UID}", f"--regid={CHECK_UID}", "--clear-groups",
+                           "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--", sys.executable, "-c", SEEN,
+                           *map(str, paths)], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"}, cwd="/",
+                          timeout=120, check=False)
     if done.returncode != 0:
         raise sandbox.SandboxUnavailable(f"the uid fallback cannot run Python as another uid here: "
                                          f"{done.stderr.strip()[-300:]}")
@@ -116,14 +109,12 @@ def zygote_command(argv: list[str]) -> list[str]:
     """`argv` (the zygote's command line) confined by Landlock where the kernel has it."""
     if landlock.abi() < 1:
         return argv
-    temp = {Path(tempfile.gettempdir()), *map(Path, SHARED_TEMP[:2])}
-    read = [Path(d) for d in sandbox.SYSTEM_DIRS] + sandbox.python_dirs() + readable_parts() + \
-        [ROOT, Path("/proc"), Path("/sys")]
-    # The kit's root folder is readable as a folder only (to import from it): its files, but for
-    # the readable parts, are not.
-    args = [a for path in read if path != ROOT for a in ("--read", str(path))]
-    args += [a for path in sorted(temp) + [Path("/dev")] for a in ("--write", str(path))]
-    return [sys.executable, "-m", "grader.isolation.landlock", "--list", str(ROOT), *args, "--", *argv]
+    read = [Path(d) for d in sandbox.SYSTEM_DIRS] + sandbox.python_dirs() + readable_parts() + [Path("/proc"), Path("/sys")]
+    write = sorted({Path(tempfile.gettempdir()), Path("/tmp"), Path("/var/tmp")}) + [Path("/dev")]
+    # The kit's own folder may be listed (to import from it), not read: only its readable parts are.
+    args = ["--list", str(ROOT)] + [a for path in read for a in ("--read", str(path))]
+    args += [a for path in write for a in ("--write", str(path))]
+    return [sys.executable, "-m", "grader.isolation.landlock", *args, "--", *argv]
 
 
 def sweep(uid: int) -> None:

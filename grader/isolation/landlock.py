@@ -25,7 +25,7 @@ RULE_PATH_BENEATH = 1
 LIST = 1 << 3  # read a folder (list it)
 READ = 1 << 0 | 1 << 2 | LIST  # execute, read a file, list a folder
 ALL_FS = {1: (1 << 13) - 1, 2: (1 << 14) - 1, 3: (1 << 15) - 1, 5: (1 << 16) - 1}  # every access right of an ABI
-FILE_RIGHTS = 1 << 0 | 1 << 1 | 1 << 2 | 1 << 14 | 1 << 15  # execute, write, read, truncate, ioctl: the rest are folders''' own
+FILE_RIGHTS = 1 << 0 | 1 << 1 | 1 << 2 | 1 << 14 | 1 << 15  # execute, write, read, truncate, ioctl (the rest: folders)
 NET_TCP = 1 << 0 | 1 << 1  # bind and connect (ABI 4)
 SCOPE_ALL = 1 << 0 | 1 << 1  # abstract Unix sockets and signals (ABI 6)
 

@@ -34,7 +34,8 @@ class Incident(enum.Enum):
     def describe(self, quota: Quota) -> str:
         """What happened, for the gradebook."""
         if self is Incident.DISK:
-            return f"the submission filled its {quota.disk_bytes >> 20} MiB of disk (/sub or /tmp): writes failed from then on"
+            return (f"the submission filled its {quota.disk_bytes >> 20} MiB of disk (/sub or /tmp): "
+                    "writes failed from then on")
         if self is Incident.FILES:
             return f"the submission created {quota.files:,} files in /sub or /tmp, its limit: more failed"
         return f"the submission used more than its {quota.memory_bytes >> 20} MiB of memory and was stopped"
