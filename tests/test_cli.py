@@ -168,3 +168,5 @@ def test_cached_results_are_reused_only_under_the_same_options(lenet_class):
     assert again.exit_code == EXIT_UNREADABLE and "4 from cache" in again.output  # all but the corrupt zip
     changed = invoke(*args, "--test-timeout", "45")
     assert changed.exit_code == EXIT_UNREADABLE and "0 from cache" in changed.output
+    seeded = [invoke(*args, "--seed", "7") for _ in range(2)]  # a fixed secret is an option too
+    assert "0 from cache" in seeded[0].output and "4 from cache" in seeded[1].output

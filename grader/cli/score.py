@@ -19,6 +19,7 @@ from grader.grading.cache import ResultCache
 from grader.grading.engine import grade_class
 from grader.grading.results import ClassReport
 from grader.grading.options import GradeOptions
+from grader.grading.secret import new_secret
 from grader.writers import csv_out, feedback, gradescope, html_report, json_out
 
 
@@ -54,6 +55,8 @@ def score(
     test_timeout: float = typer.Option(60.0, "--test-timeout", min=1,
                                        help="Seconds allowed per check (training checks ask for more)."),
     sandbox_mode: str = typer.Option("auto", "--sandbox", help=shared.SANDBOX_HELP),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Draw the hidden inputs from this seed, to reproduce "
+                                       "a run (default: a fresh secret each run)."),
     exercise: list[str] = typer.Option([], "--exercise", "-e", help=shared.EXERCISE_HELP),
     cache_dir: Path = typer.Option(Path(".gradecache"), "--cache", help="Folder of cached results (resume)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Grade everything again."),
@@ -70,7 +73,7 @@ def score(
         submissions = example_class.build(Path(tempfile.mkdtemp(prefix="cnnkit-example-")) / "class")
         console.print(f"Grading the bundled example class ({submissions})")
     options = GradeOptions(isolation=isolation, timeout=timeout, call_timeout=test_timeout,
-                           exercises=shared.exercises(exercise))
+                           exercises=shared.exercises(exercise), secret=None if seed is None else new_secret(seed))
     cache = None if no_cache else ResultCache(cache_dir)
     try:
         total = len(discovery.discover(submissions))
