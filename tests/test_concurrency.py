@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -43,6 +44,9 @@ def test_a_leased_uid_starts_with_nothing_left_of_a_dead_grading():
                                  "sleep", "600"], start_new_session=True)
     bystander = subprocess.Popen(["sleep", "600"])
     try:
+        while processes.of_uids([TOP + 2]) != [leftover.pid]:  # until setpriv has become the uid
+            assert leftover.poll() is None
+            time.sleep(0.01)
         lease = uids.lease(TOP + 2, 1)
         assert leftover.wait(timeout=10) == -9
         assert bystander.poll() is None and processes.of_uids([TOP + 2]) == []
