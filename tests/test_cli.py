@@ -53,6 +53,16 @@ def test_unknown_exercise_and_sandbox(tmp_path):
     one_line_error(invoke("score", str(tmp_path), "--sandbox", "docker"), EXIT_BAD_INPUT, "--sandbox")
 
 
+@pytest.mark.parametrize("args, text", [
+    (["--visibility", "soon"], "visibility 'soon'"),
+    (["--visibility", "lenett=hidden"], "unknown exercise 'lenett'"),
+    (["-e", "nope"], "unknown exercise 'nope'"),
+])
+def test_gradescope_build_refuses_unknown_settings(tmp_path, args, text):
+    one_line_error(invoke("gradescope", "build", str(tmp_path / "a.zip"), *args), EXIT_BAD_INPUT, text)
+    assert not (tmp_path / "a.zip").exists()
+
+
 def test_stubs_check_passes_on_the_repo():
     result = invoke("stubs", "--check")
     assert result.exit_code == 0 and "in sync" in result.output

@@ -19,9 +19,11 @@ VISIBILITY_HELP = ("When students see each hidden check: visible, after_due_date
 
 def _visibility(settings: list[str]) -> Visibility:
     try:
-        return Visibility.parse(settings)
+        visibility = Visibility.parse(settings)
     except VisibilityError as exc:
         fail(str(exc))
+    shared.exercises(list(visibility.exercises))  # EXERCISE=LEVEL names a known exercise
+    return visibility
 
 
 @app.command("build")
