@@ -8,7 +8,8 @@ their rlimits. Three more walls stand where the namespaces would:
   checked to be unable to read the solutions and the hidden suites before any grading;
 - where the kernel has Landlock, the run's zygote (and so every worker) can read only the
   system, the Python it runs on, those parts of the kit and the temporary folder, write only
-  the temporary folder and /dev, open no TCP connection and signal nothing outside;
+  the temporary folder and /dev, open no TCP connection and signal nothing outside (a kit kept
+  in the temporary folder, as a fresh clone may be, is then guarded by its lock alone);
 - whatever a worker started, a daemon included, is killed (every process of its uid) when the
   worker ends, and what it left in the shared temporary folders is removed, before any result
   is written.
