@@ -114,9 +114,9 @@ def forward(worker: Worker) -> tuple[int, ...]:
     return tuple(s.run(worker).value(out).shape)
 
 
-def own_zygote() -> fork_server.Zygote:
-    assert fork_server._OWN is not None and fork_server._OWN.alive()
-    return fork_server._OWN
+def own_zygote(isolation: sandbox.Isolation = sandbox.Isolation.BWRAP) -> fork_server.Zygote:
+    assert fork_server._OWN[isolation].alive()
+    return fork_server._OWN[isolation]
 
 
 def test_nothing_a_submission_started_or_wrote_outlives_its_worker(tmp_path, isolation):
@@ -180,8 +180,8 @@ def test_no_worker_is_forked_into_a_sandbox_that_died(tmp_path, isolation):
     server = fork_server.ForkServer(isolation, sandbox.sandbox_uid(SLOT), Limits(), 1)
     start_sandbox = server._start_sandbox
 
-    def start_then_kill(data: Path | None) -> int:
-        init_pid = start_sandbox(data)
+    def start_then_kill(modules: Path, data: Path | None) -> int:
+        init_pid = start_sandbox(modules, data)
         signal.pidfd_send_signal(server._sandbox_init, signal.SIGKILL)
         select.select([server._sandbox_init], [], [], 10)
         return init_pid

@@ -15,8 +15,8 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from grader import cli, registry
-from grader.grading.engine import ClassReport
-from grader.grading.results import Outcome, Status, SubmissionResult
+from grader.grading.results import ClassReport
+from grader.grading.results import Note, NoteKind, Outcome, Status, SubmissionResult
 from grader.grading.results import TestRecord as Record  # not Test*: pytest would try to collect it
 from grader.writers import html_report
 
@@ -27,11 +27,11 @@ PASS, FAIL, NOT_STARTED, TIMEOUT = Outcome.PASSED, Outcome.FAILED, Outcome.NOT_S
 SUITE = (("operations", "test_conv", 2.0), ("operations", "test_pool", 3.0), ("lenet", "test_forward", 5.0))
 
 
-def student(name: str, outcomes, status=Status.GRADED, flags=(), message="") -> SubmissionResult:
+def student(name: str, outcomes, status=Status.GRADED, flags=()) -> SubmissionResult:
     """A submission from (outcome, output) per test of SUITE; passed tests get full points."""
     tests = [Record(test, exercise, points, points if outcome is PASS else 0.0, outcome, output)
              for (exercise, test, points), (outcome, output) in zip(SUITE, outcomes)]
-    return SubmissionResult(name, status, tests, 10.0, flags=list(flags), message=message)
+    return SubmissionResult(name, status, tests, 10.0, flags=list(flags))
 
 
 def hand_made_class() -> ClassReport:
@@ -43,9 +43,10 @@ def hand_made_class() -> ClassReport:
         student("cat", [(NOT_STARTED, "not started yet"), (NOT_STARTED, "not started yet"), (FAIL, FC_MSG)]),
         student("dan", [ok, (FAIL, POOL_MSG), (FAIL, FC_MSG)], flags=["lenet.py: imports pytest"]),
         student(HOSTILE, [ok, (TIMEOUT, ""), ok], status=Status.TIMEOUT, flags=["runtime: <b>wrote a file</b>"]),
-        SubmissionResult("eve", Status.ERROR, [], 10.0, message="the grader failed on this submission: boom"),
+        SubmissionResult("eve", Status.ERROR, [], 10.0,
+                         notes=[Note(NoteKind.GRADER_FAULT, "the grader failed on this submission: boom")]),
     ]
-    return ClassReport(results, 10.0, cached=1, elapsed=3.5)
+    return ClassReport(results, 10.0, ("operations", "lenet"), cached=1, elapsed=3.5)
 
 
 @pytest.fixture
@@ -169,7 +170,7 @@ def test_write_is_the_rendered_page(report, tmp_path):
 
 
 def test_empty_class_renders():
-    page = html_report.render(ClassReport([], 10.0, 0, 0.0))
+    page = html_report.render(ClassReport([], 10.0, tuple(e.id for e in registry.load())))
     assert "0 submissions" in page and "No submission was flagged" in page
 
 
@@ -203,7 +204,7 @@ def make_class(n: int, seed: int = 0) -> ClassReport:
                                     "" if passed else rng.choice(messages)))
         flags = ["operations.py: imports pytest"] if rng.random() < 0.05 else []
         results.append(SubmissionResult(f"student_{i:03d}", Status.GRADED, tests, registry.max_points(), flags))
-    return ClassReport(results, registry.max_points(), 0, 1.0)
+    return ClassReport(results, registry.max_points(), tuple(e.id for e in registry.load()), elapsed=1.0)
 
 
 def test_large_class_stays_small_and_linked():

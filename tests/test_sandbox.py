@@ -3,12 +3,14 @@ helpers exercises/_kit/), the data, its own folder and /tmp; nothing else of the
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 from grader.inside.limits import Limits, apply_limits
 from grader.isolation import sandbox
+from grader.isolation.quota import Quota
 from grader.paths import DATA, ROOT, SOLUTIONS, SUITES
 
 PROBE = """
@@ -22,6 +24,7 @@ checks = {
     "exercises": sorted(p.name for p in Path(sys.argv[3], "exercises").iterdir()),
     "data": Path(sys.argv[4], "MNIST/raw").is_dir(),
     "uid": os.getuid(),
+    "sub": {p.name: (p.stat().st_uid, p.read_text()) for p in Path("/sub").iterdir()},
 }
 try:
     socket.create_connection(("127.0.0.1", 22), timeout=1)
@@ -39,13 +42,18 @@ print(checks)
 
 
 def run_inside(tmp_path: Path) -> dict:
-    workdir = tmp_path / "sub"
-    workdir.mkdir()
+    module = tmp_path / "lenet.py"
+    module.write_text("x = 1\n")
+    fd = os.open(module, os.O_RDONLY)
     uid = sandbox.sandbox_uid(9)
-    sandbox.prepare_workdir(workdir, uid, sandbox.Isolation.BWRAP)
-    cmd = sandbox.bwrap_command(workdir, uid) + [sys.executable, "-c", PROBE, str(SOLUTIONS / "lenet.py"),
-                                                 str(SUITES / "lenet" / "test_hidden.py"), str(ROOT), str(DATA)]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=sandbox.worker_environment(1))
+    cmd = sandbox.bwrap_command(uid, Quota(), {"lenet.py": fd}) + [
+        sys.executable, "-c", PROBE, str(SOLUTIONS / "lenet.py"), str(SUITES / "lenet" / "test_hidden.py"), str(ROOT),
+        str(DATA)]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=sandbox.worker_environment(1),
+                              pass_fds=(fd,))
+    finally:
+        os.close(fd)
     assert done.returncode == 0, done.stderr
     return eval(done.stdout)  # noqa: S307 - our own probe's repr of plain values
 
@@ -57,6 +65,7 @@ def test_worker_sees_only_the_trust_boundary(tmp_path, isolation):
     assert seen["data"]
     assert seen["uid"] == sandbox.sandbox_uid(9)
     assert seen["user"] == "sandbox"
+    assert seen["sub"] == {"lenet.py": (seen["uid"], "x = 1\n")}, "a fresh copy of the modules, the uid's own"
 
 
 def test_worker_has_no_network_and_writes_only_its_folders(tmp_path, isolation):
@@ -67,7 +76,7 @@ def test_worker_has_no_network_and_writes_only_its_folders(tmp_path, isolation):
 
 
 def test_tmpfs_comes_before_the_binds_so_kits_under_tmp_stay_visible():
-    cmd = sandbox.bwrap_command(Path("/tmp/some/sub"), sandbox.sandbox_uid(0))
+    cmd = sandbox.bwrap_command(sandbox.sandbox_uid(0), Quota(), {})
     tmpfs = cmd.index("/tmp", cmd.index("--tmpfs"))
     venv = str(Path(sys.prefix).resolve())
     binds = [i for i, arg in enumerate(cmd) if arg == venv]
@@ -77,7 +86,7 @@ def test_tmpfs_comes_before_the_binds_so_kits_under_tmp_stay_visible():
 
 def test_bwrap_is_started_by_its_absolute_path(isolation):
     """The sandbox gets a clean PATH (/usr/bin:/bin): a bubblewrap in /usr/local/bin must still start."""
-    assert Path(sandbox.bwrap_command(Path("/tmp"), sandbox.sandbox_uid(0))[0]).is_absolute()
+    assert Path(sandbox.bwrap_command(sandbox.sandbox_uid(0), Quota(), {})[0]).is_absolute()
 
 
 LIMITS_SEEN = "import resource; print(*(resource.getrlimit(r)[0] for r in (resource.RLIMIT_AS, resource.RLIMIT_DATA)))"

@@ -9,9 +9,9 @@ from __future__ import annotations
 import typer
 
 from grader.cli import authoring, gradescope, nbgrader, score
-from grader.cli.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_UNAVAILABLE
+from grader.cli.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_UNAVAILABLE, EXIT_UNREADABLE
 
-__all__ = ["app", "EXIT_BAD_INPUT", "EXIT_CHECK_FAILED", "EXIT_UNAVAILABLE"]
+__all__ = ["app", "EXIT_BAD_INPUT", "EXIT_CHECK_FAILED", "EXIT_UNAVAILABLE", "EXIT_UNREADABLE"]
 
 app = typer.Typer(help="Grade CNN exercise submissions, build releases and bundles.", no_args_is_help=True,
                   pretty_exceptions_enable=False)

@@ -7,9 +7,9 @@ from pathlib import Path
 import typer
 
 from grader.authoring import release, selfcheck, stubs
-from grader.cli.errors import EXIT_CHECK_FAILED, EXIT_UNAVAILABLE, fail, out
+from grader.cli import options as shared
+from grader.cli.errors import EXIT_CHECK_FAILED, fail, out
 from grader.grading.options import GradeOptions
-from grader.isolation import sandbox
 
 
 def stubs_command(check: bool = typer.Option(False, "--check", help="Only report stubs out of sync.")) -> None:
@@ -29,12 +29,9 @@ def stubs_command(check: bool = typer.Option(False, "--check", help="Only report
     out.print(f"regenerated: {', '.join(changed) or 'nothing (already in sync)'}")
 
 
-def check_command(sandbox_mode: str = typer.Option("auto", "--sandbox", help="auto|bwrap|none.")) -> None:
+def check_command(sandbox_mode: str = typer.Option("auto", "--sandbox", help=shared.SANDBOX_HELP)) -> None:
     """Prove the solutions score full marks and the stubs zero, through the grading path."""
-    try:
-        isolation = sandbox.choose(sandbox_mode)
-    except sandbox.SandboxUnavailable as exc:
-        fail(str(exc), EXIT_UNAVAILABLE)
+    isolation = shared.isolation(sandbox_mode)
     result = selfcheck.run(GradeOptions(isolation=isolation))
     for r in (result.solutions, result.stubs):
         out.print(f"{r.student}: {r.score:g} / {r.max_score:g} ({r.status.value}, {r.execution_time:.1f} s)")

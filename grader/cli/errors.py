@@ -12,6 +12,7 @@ EXIT_OK = 0
 EXIT_CHECK_FAILED = 1  # a check of the kit failed (`check`, `stubs --check`, a leaking release)
 EXIT_BAD_INPUT = 2  # bad input: nothing was written
 EXIT_UNAVAILABLE = 3  # no sandbox available
+EXIT_UNREADABLE = 4  # graded and written, but some submissions could not be read (status error)
 
 console = Console(stderr=True)
 out = Console() if sys.stdout.isatty() else Console(width=200)  # logs and pipes get the whole table

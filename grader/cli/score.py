@@ -11,33 +11,32 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from grader import registry
 from grader.authoring import example_class
-from grader.cli import nbgrader as cli_nbgrader
-from grader.cli.errors import EXIT_UNAVAILABLE, console, fail, out, warn
+from grader.cli import nbgrader as cli_nbgrader, options as shared
+from grader.cli.errors import EXIT_UNREADABLE, console, fail, out
 from grader.grading import discovery
 from grader.grading.cache import ResultCache
-from grader.grading.engine import ClassReport, grade_class
+from grader.grading.engine import grade_class
+from grader.grading.results import ClassReport
 from grader.grading.options import GradeOptions
-from grader.isolation import sandbox
-from grader.writers import csv_out, gradescope, html_report, json_out
+from grader.grading.secret import new_secret
+from grader.writers import csv_out, feedback, gradescope, html_report, json_out
 
 
 def summary_table(report: ClassReport) -> Table:
     """Student, score, max and the score per exercise."""
-    exercises = registry.load()
     table = Table(title=f"Grades ({len(report.results)} submissions, {report.cached} from cache)")
     table.add_column("student")
     table.add_column("status")
     table.add_column("score", justify="right")
     table.add_column("max", justify="right")
-    for e in exercises:
-        table.add_column(e.id, justify="right")
+    for exercise in report.exercises:
+        table.add_column(exercise, justify="right")
     table.add_column("flags")
     for r in report.results:
         scores = r.exercise_scores()
         table.add_row(r.student, r.status.value, f"{r.score:g}", f"{report.max_score:g}",
-                      *[f"{scores.get(e.id, {}).get('score', 0):g}" for e in exercises],
+                      *[f"{scores.get(e, {}).get('score', 0):g}" for e in report.exercises],
                       str(len(r.flags)) if r.flags else "")
     return table
 
@@ -49,12 +48,16 @@ def score(
     csv_path: Optional[Path] = typer.Option(None, "--csv", help="Write a CSV gradebook."),
     gradescope_dir: Optional[Path] = typer.Option(None, "--gradescope", help="Write <dir>/<student>/results.json."),
     report_path: Optional[Path] = typer.Option(None, "--report", help="Write the instructor's class report (one HTML file)."),
+    feedback_dir: Optional[Path] = typer.Option(None, "--feedback", help="Write <dir>/<student>.html: each "
+                                                "student's own page (scores, failed checks, hints, what next)."),
     jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", "-j", min=1, help="Submissions graded at once."),
     timeout: float = typer.Option(900.0, "--timeout", min=1, help="Seconds allowed per submission."),
     test_timeout: float = typer.Option(60.0, "--test-timeout", min=1,
                                        help="Seconds allowed per check (training checks ask for more)."),
-    sandbox_mode: str = typer.Option("auto", "--sandbox", help="auto|bwrap|none (none: no isolation, flagged)."),
-    exercise: list[str] = typer.Option([], "--exercise", "-e", help="Grade only these exercises (repeatable)."),
+    sandbox_mode: str = typer.Option("auto", "--sandbox", help=shared.SANDBOX_HELP),
+    seed: Optional[int] = typer.Option(None, "--seed", help="Draw the hidden inputs from this seed, to reproduce "
+                                       "a run (default: a fresh secret each run)."),
+    exercise: list[str] = typer.Option([], "--exercise", "-e", help=shared.EXERCISE_HELP),
     cache_dir: Path = typer.Option(Path(".gradecache"), "--cache", help="Folder of cached results (resume)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Grade everything again."),
     nbgrader_course: Optional[Path] = typer.Option(None, "--nbgrader", help="Grade this nbgrader course's "
@@ -62,25 +65,15 @@ def score(
     assignment: Optional[str] = typer.Option(None, "--assignment", help="The nbgrader assignment (with --nbgrader)."),
 ) -> None:
     """Grade every submission with the hidden suites, in parallel, each in its own sandbox."""
-    if sandbox_mode not in ("auto", "bwrap", "none"):
-        fail(f"--sandbox must be auto, bwrap or none, not {sandbox_mode!r}")
-    try:
-        isolation = sandbox.choose(sandbox_mode)
-    except sandbox.SandboxUnavailable as exc:
-        fail(str(exc), EXIT_UNAVAILABLE)
-    if isolation is sandbox.Isolation.NONE:
-        warn("grading WITHOUT a sandbox: student code runs as you.")
+    isolation = shared.isolation(sandbox_mode)
     prepared = cli_nbgrader.prepare_for_score(nbgrader_course, assignment) if nbgrader_course else None
     if prepared is not None:
         submissions, exercise = prepared.folder, exercise or list(prepared.exercises)
     if submissions is None:
         submissions = example_class.build(Path(tempfile.mkdtemp(prefix="cnnkit-example-")) / "class")
         console.print(f"Grading the bundled example class ({submissions})")
-    known = {e.id for e in registry.load()}
-    unknown = [e for e in exercise if e not in known]
-    if unknown:
-        fail(f"unknown exercise {unknown[0]!r}; choose from {', '.join(sorted(known))}")
-    options = GradeOptions(isolation=isolation, timeout=timeout, call_timeout=test_timeout, exercises=tuple(exercise))
+    options = GradeOptions(isolation=isolation, timeout=timeout, call_timeout=test_timeout,
+                           exercises=shared.exercises(exercise), secret=None if seed is None else new_secret(seed))
     cache = None if no_cache else ResultCache(cache_dir)
     try:
         total = len(discovery.discover(submissions))
@@ -106,8 +99,11 @@ def score(
         if r.message:
             out.print(f"[dim]{r.student}: {r.message}[/]", highlight=False)
     for path, writer in ((json_path, json_out.write), (csv_path, csv_out.write), (gradescope_dir, gradescope.write),
-                         (report_path, html_report.write)):
+                         (report_path, html_report.write), (feedback_dir, feedback.write)):
         if path is not None:
             writer(path, report)
             out.print(f"wrote {path}")
     out.print(f"{len(report.results)} submissions in {report.elapsed:.1f} s")
+    if report.unreadable:
+        fail(f"{len(report.unreadable)} of {len(report.results)} submissions could not be read (status error, the "
+             f"reason in every gradebook): {', '.join(r.student for r in report.unreadable)}", EXIT_UNREADABLE)

@@ -1,65 +1,63 @@
-"""Grade a whole class: validate every submission first, then grade them in parallel, each
-against its own sandboxed worker, caching each result the moment it is known."""
+"""Grade a whole class: read every submission first, then grade them in parallel, each against
+its own sandboxed worker, caching each result the moment it is known.
+
+A submission that cannot be read is that student's problem: it gets status `error` with the
+reason, and the others are graded. Only a class that cannot be graded as given stops the run.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from grader.grading import discovery
-from grader.isolation import fork_server
-from grader import registry
-from grader.grading.cache import ResultCache, submission_key
-from grader.grading.results import Status, SubmissionResult
+from grader.grading import cache as result_cache, discovery
 from grader.grading.options import GradeOptions
+from grader.grading.results import ClassReport, Note, NoteKind, Status, SubmissionResult
+from grader.isolation import fork_server, uids
 
 Progress = Callable[[SubmissionResult, bool], None]
 
 
-@dataclass
-class ClassReport:
-    """Every submission's result, in student order, with how the run went."""
-
-    results: list[SubmissionResult]
-    max_score: float
-    cached: int
-    elapsed: float
-
-
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Job:
-    """One submission ready to grade."""
+    """One submission ready to grade, and its cache key."""
 
     student: str
-    sources: dict[str, bytes]
+    submission: discovery.Submission
     key: str
-    notes: tuple[str, ...]
 
 
-def prepare(folder: Path, settings: str) -> list[Job]:
-    """Discover and read every submission; any malformed entry stops the run before grading."""
-    jobs = []
+def prepare(folder: Path, options: GradeOptions, settings: str) -> tuple[list[Job], list[SubmissionResult]]:
+    """Discover and read every submission: the jobs to grade, and a result for each one that
+    cannot be read. A class that cannot be graded as given raises discovery.ClassError."""
+    jobs, unreadable = [], []
     for entry in discovery.discover(folder):
-        sources = discovery.read_sources(entry)
-        notes = tuple(f"{name} is not UTF-8 text, so it cannot be imported" for name in discovery.non_utf8(sources))
-        jobs.append(Job(entry.student, sources, submission_key(sources, settings), notes))
-    return jobs
+        try:
+            submission = discovery.read(entry, options.modules())
+        except discovery.SubmissionError as exc:
+            unreadable.append(refused(entry.student, exc, options))
+            continue
+        key = result_cache.submission_key(submission.sources, tuple(submission.skipped.values()), settings)
+        jobs.append(Job(entry.student, submission, key))
+    return jobs, unreadable
 
 
-_SLOT = 0
+def refused(student: str, problem: discovery.SubmissionError, options: GradeOptions) -> SubmissionResult:
+    """The result of a submission that could not be read: status `error`, the reason, no test run."""
+    return SubmissionResult(student, Status.ERROR, [], options.max_score(),
+                            notes=[Note(NoteKind.UNREADABLE, str(problem))], isolation=options.isolation.value)
 
 
-def _init_worker(slots: "multiprocessing.Queue[int]", zygote: str) -> None:
-    """Each pool process takes a slot (its own sandbox uid), forks its workers from the run's one
+def _init_worker(zygote: str) -> None:
+    """Each pool process leases its own sandbox uid, forks its workers from the run's one
     zygote, and keeps torch to one thread."""
-    global _SLOT
-    _SLOT = slots.get()
+    uids.for_slot(0)
     fork_server.use(zygote)
     import torch
 
@@ -67,60 +65,71 @@ def _init_worker(slots: "multiprocessing.Queue[int]", zygote: str) -> None:
     gc.freeze()  # torch's objects, shared with the template, are never collected: no copy-on-write, a quick exit
 
 
-def _grade_job(job: Job, options: GradeOptions) -> SubmissionResult:
+def grade_submission(student: str, submission: discovery.Submission, options: GradeOptions) -> SubmissionResult:
+    """Grade what could be read of one submission; a module left out makes its status `error`, and
+    a fault of the grader becomes that submission's error, not the run's."""
     from grader.grading.runner import grade  # torch and pytest: imported by the grading processes only
 
     try:
-        result = grade(job.student, job.sources, options, slot=_SLOT)
+        result = grade(student, submission.sources, options)
     except Exception as exc:  # a fault of the grader, not the student: say so, keep going
-        result = SubmissionResult(job.student, Status.ERROR, [], registry.max_points(),
-                                  message=f"the grader failed on this submission: {type(exc).__name__}: {exc}")
-    if job.notes:
-        result.message = "; ".join(filter(None, [result.message, *job.notes]))
+        result = SubmissionResult(student, Status.ERROR, [], options.max_score(),
+                                  notes=[Note(NoteKind.GRADER_FAULT, f"the grader failed on this submission: "
+                                                                    f"{type(exc).__name__}: {exc}")],
+                                  isolation=options.isolation.value)
+    result.notes[:0] = submission.skipped.values()
+    result.missing = [m for m in result.missing if m not in submission.skipped]
+    if result.status is Status.GRADED and result.unreadable:
+        result.status = Status.ERROR
     return result
+
+
+def _pooled(job: Job, options: GradeOptions) -> tuple[SubmissionResult, int]:
+    """In a pool process: the result, and the uid its workers ran as."""
+    return grade_submission(job.student, job.submission, options), uids.for_slot(0)
 
 
 def grade_class(
     folder: Path,
     options: GradeOptions,
     jobs: int = os.cpu_count() or 1,
-    cache: ResultCache | None = None,
+    cache: result_cache.ResultCache | None = None,
     progress: Progress | None = None,
 ) -> ClassReport:
     """Grade every submission in `folder`; results already in `cache` are reused."""
     started = time.monotonic()
+    settings = result_cache.settings(options)  # before the run's secret is drawn: see settings()
     options = options.for_run()  # one secret for the whole run: every submission sees the same hidden inputs
-    settings = f"{options.isolation.value}|{options.timeout}|{options.call_timeout}|{options.limits}|{options.exercises}"
-    pending: list[Job] = []
-    results: dict[str, SubmissionResult] = {}
-    for job in prepare(folder, settings):
+    pending, unreadable = prepare(folder, options, settings)
+    results: dict[str, SubmissionResult] = {r.student: r for r in unreadable}
+    for result in unreadable:
+        if progress:
+            progress(result, False)
+    cached = 0
+    for job in list(pending):
         hit = cache.get(job.key, job.student) if cache else None
         if hit is not None:
-            results[job.student] = hit
+            pending.remove(job)
+            results[job.student], cached = hit, cached + 1
             if progress:
                 progress(hit, True)
-        else:
-            pending.append(job)
-    cached = len(results)
+    used: set[int] = set()
     if pending:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["grader.grading.runner", "torchvision"])  # imported once, shared copy-on-write
-        slots = context.Queue()
-        workers = max(1, min(jobs, len(pending)))
-        for slot in range(workers):
-            slots.put(slot)
-        zygote = fork_server.zygote_address()  # started now: it imports torch while the pool does
-        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker,
-                                 initargs=(slots, zygote)) as pool:
-            futures = {pool.submit(_grade_job, job, options): job for job in pending}
+        zygote = fork_server.zygote_address(options.isolation)  # started now: it imports torch while the pool does
+        with ProcessPoolExecutor(max(1, min(jobs, len(pending))), mp_context=context, initializer=_init_worker,
+                                 initargs=(zygote,)) as pool:
+            futures = {pool.submit(_pooled, job, options): job for job in pending}
             for future in as_completed(futures):
                 job = futures[future]
-                result = future.result()
+                result, uid = future.result()
+                used.add(uid)
                 if cache is not None and result.tests:  # a grader fault is not worth remembering
                     cache.put(job.key, result)
                 results[job.student] = result
                 if progress:
                     progress(result, False)
     ordered = [results[s] for s in sorted(results)]
-    maximum = sum(registry.by_id(e).points for e in options.exercises) if options.exercises else registry.max_points()
-    return ClassReport(ordered, maximum, cached, time.monotonic() - started)
+    return ClassReport(ordered, options.max_score(), tuple(e.id for e in options.graded()), cached,
+                       time.monotonic() - started, tuple(sorted(used)))

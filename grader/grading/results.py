@@ -26,6 +26,36 @@ class Status(str, enum.Enum):
     TIMEOUT = "timeout"
 
 
+class NoteKind(str, enum.Enum):
+    """What a note on a submission is about (not a failed check: something about the submission)."""
+
+    UNREADABLE = "unreadable"  # the submission could not be read: nothing of it was graded
+    MODULE_SKIPPED = "module_skipped"  # one module was left out (too large, not source text)
+    QUOTA = "quota"  # its worker ran into the disk, file or memory quota
+    NOTEBOOK = "notebook"  # nbgrader: a repair made to a notebook before grading
+    GRADER_FAULT = "grader_fault"  # the grader itself failed on this submission
+
+    @property
+    def unread(self) -> bool:
+        """Whether a note of this kind means part or all of the submission could not be read."""
+        return self in (NoteKind.UNREADABLE, NoteKind.MODULE_SKIPPED)
+
+
+@dataclass(frozen=True)
+class Note:
+    """One thing a reader of the gradebook should know about a submission, in one line."""
+
+    kind: NoteKind
+    text: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"kind": self.kind.value, "text": self.text}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Note:
+        return cls(NoteKind(data["kind"]), str(data["text"]))
+
+
 @dataclass
 class TestRecord:
     """One hidden test's result."""
@@ -63,13 +93,25 @@ class SubmissionResult:
     tests: list[TestRecord]
     max_score: float
     flags: list[str] = field(default_factory=list)
-    message: str = ""
+    missing: list[str] = field(default_factory=list)  # modules of the graded exercises it did not hold
+    notes: list[Note] = field(default_factory=list)
     execution_time: float = 0.0
     isolation: str = "bwrap"
 
     @property
     def score(self) -> float:
         return round(sum(t.score for t in self.tests), 6)
+
+    @property
+    def unreadable(self) -> bool:
+        """Whether the submission, or one of its modules, could not be read."""
+        return any(n.kind.unread for n in self.notes)
+
+    @property
+    def message(self) -> str:
+        """The missing modules and the notes, as one line for people to read."""
+        parts = [f"missing modules: {', '.join(self.missing)}"] if self.missing else []
+        return "; ".join(parts + [n.text for n in self.notes])
 
     def exercise_scores(self) -> dict[str, dict[str, float]]:
         """Score and maximum per exercise, in the tests' order."""
@@ -89,6 +131,8 @@ class SubmissionResult:
             "exercises": self.exercise_scores(),
             "tests": [t.to_json() for t in self.tests],
             "flags": list(self.flags),
+            "missing": list(self.missing),
+            "notes": [n.to_json() for n in self.notes],
             "message": self.message,
             "execution_time": round(self.execution_time, 3),
             "isolation": self.isolation,
@@ -102,7 +146,25 @@ class SubmissionResult:
             tests=[TestRecord.from_json(t) for t in data["tests"]],
             max_score=data["max_score"],
             flags=list(data.get("flags", [])),
-            message=data.get("message", ""),
+            missing=list(data.get("missing", [])),
+            notes=[Note.from_json(n) for n in data.get("notes", [])],
             execution_time=data.get("execution_time", 0.0),
             isolation=data.get("isolation", "bwrap"),
         )
+
+
+@dataclass
+class ClassReport:
+    """Every submission's result, in student order, with how the run went."""
+
+    results: list[SubmissionResult]
+    max_score: float
+    exercises: tuple[str, ...]  # the graded exercises, in registry order: the gradebooks' columns
+    cached: int = 0
+    elapsed: float = 0.0
+    uids: tuple[int, ...] = ()  # the sandbox uids this run's workers ran as
+
+    @property
+    def unreadable(self) -> list[SubmissionResult]:
+        """The submissions that could not be read, in whole or in part."""
+        return [r for r in self.results if r.unreadable]

@@ -24,11 +24,9 @@ from typing import Any
 
 from grader.grading import discovery
 from grader import registry
-from grader.grading.engine import ClassReport
-from grader.grading.notebook_source import Extraction, module_source, recover_cells  # noqa: F401 (nbgrader's use)
+from grader.grading.notebook_source import module_source
+from grader.grading.results import ClassReport, Note, NoteKind
 from grader.integrations.nbgrader_export import CONFIG_NAME, hidden_cases
-
-MISSING = "missing modules: "  # how grader.grading.runner starts its message
 
 class NbgraderError(ValueError):
     """The course or assignment cannot be graded as given (one-line message)."""
@@ -154,17 +152,9 @@ def prepare(course: Path, assignment: str, target: Path) -> PreparedClass:
 
 
 def annotate(report: ClassReport, prepared: PreparedClass) -> None:
-    """Put each student's notebook notes in front of their result's message, and leave out of it
-    the modules the assignment does not have (the runner lists every registry module missing)."""
-    modules = {registry.by_id(e).module for e in prepared.exercises}
+    """Put each student's notebook notes in front of their result's notes."""
     for result in report.results:
-        parts = []
-        for part in filter(None, result.message.split("; ")):
-            if part.startswith(MISSING):
-                missing = [m for m in part.removeprefix(MISSING).split(", ") if m in modules]
-                part = f"{MISSING}{', '.join(missing)}" if missing else ""
-            parts.append(part)
-        result.message = "; ".join(filter(None, [*prepared.notes.get(result.student, []), *parts]))
+        result.notes[:0] = [Note(NoteKind.NOTEBOOK, text) for text in prepared.notes.get(result.student, [])]
 
 
 def write_gradebook(report: ClassReport, prepared: PreparedClass) -> list[str]:

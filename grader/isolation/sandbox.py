@@ -1,14 +1,16 @@
-"""A worker's sandbox: bubblewrap namespaces, an unprivileged uid, rlimits.
+"""A worker's isolation: bubblewrap namespaces, an unprivileged uid, quotas and rlimits; or,
+where bubblewrap cannot create namespaces, the uid fallback (grader.isolation.fallback).
 
-Each worker gets a new sandbox, started around a holder process (holder_command); the fork
-server (grader.inside.zygote) forks the worker into its namespaces. Inside, the worker sees the
-system's read-only libraries, the Python it runs on, the trust boundary (grader/inside/, the
-student-side helpers exercises/_kit/ and the data, with the run's relabelled digits; read-only,
-at their own paths, so the fork server's imports stay valid), its own writable copy of the
-student's modules at /sub, and an empty /tmp. It cannot see solutions/, the hidden suites, other submissions or the gradebook,
-has no network, and runs in its own PID namespace: killing the sandbox kills every process
-it started and frees its /tmp and IPC objects. It is bounded in memory, processes, file size
-and CPU time.
+With bubblewrap, each worker gets a new sandbox, started around a holder process
+(holder_command); the fork server (grader.inside.zygote) forks the worker into its namespaces.
+Inside, the worker sees the system's read-only libraries, the Python it runs on, the trust
+boundary (grader/inside/, the student-side helpers exercises/_kit/ and the data, with the run's
+relabelled digits; read-only, at their own paths, so the fork server's imports stay valid), a
+fresh copy of the student's modules at /sub and an empty /tmp, both size- and inode-limited
+tmpfs mounts (grader.isolation.quota). It cannot see solutions/, the hidden suites, other
+submissions or the gradebook, has no network, and runs in its own PID namespace: killing the
+sandbox kills every process it started and frees its files and IPC objects. It is bounded in
+memory, processes, file size and CPU time.
 """
 
 from __future__ import annotations
@@ -21,25 +23,33 @@ import sys
 from functools import cache
 from pathlib import Path
 
+from grader.isolation import uids
+from grader.isolation.quota import Quota
 from grader.paths import DATA, ROOT
 
 SUBMISSION_MOUNT = Path("/sub")
 # What of the kit a worker may see: nothing that reveals solutions or hidden tests.
 KIT_PARTS = ("grader/__init__.py", "grader/inside", "exercises/_kit")
 HOLDER = ("/bin/sh", "-c", "echo ready && exec sleep infinity")  # holds the namespaces; says when they are set up
+# Run as root inside a new sandbox before its program: the inode limits of its two tmpfs mounts
+# (bubblewrap sets only their size), /sub handed to the uid, then the program as the uid, with
+# no capability and no way to gain one.
+SETUP = ("mount -o remount,nosuid,nodev,nr_inodes={files} /sub && mount -o remount,nosuid,nodev,nr_inodes={files} /tmp "
+         "&& chown -R {uid}:{uid} /sub && exec setpriv --reuid={uid} --regid={uid} --clear-groups --inh-caps=-all "
+         "--bounding-set=-all --no-new-privs -- \"$@\"")
 SYSTEM_DIRS = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/etc")
-BASE_UID = 61000
 
 
 class Isolation(enum.Enum):
     """How strongly a worker is isolated."""
 
-    BWRAP = "bwrap"
-    NONE = "none"
+    BWRAP = "bwrap"  # namespaces, an unprivileged uid, tmpfs quotas
+    UID = "uid"  # no namespaces: an unprivileged uid, the kit locked away, Landlock where the kernel has it
+    NONE = "none"  # the grader's own user: no isolation at all
 
 
 class SandboxUnavailable(RuntimeError):
-    """Bubblewrap is missing or cannot create namespaces here."""
+    """The isolation asked for cannot be had here."""
 
 
 @cache
@@ -61,21 +71,33 @@ def bwrap_works() -> bool:
     return probe.returncode == 0
 
 
+def uid_works() -> bool:
+    """Whether the uid fallback can be used: only root can run workers as another uid."""
+    return os.geteuid() == 0 and shutil.which("setpriv") is not None
+
+
 def choose(isolation: str) -> Isolation:
-    """Resolve "auto", "bwrap" or "none" to an isolation level, or explain why not."""
+    """Resolve "auto", "bwrap", "uid" or "none" to an isolation level, or explain why it cannot be had.
+    "auto" is bubblewrap where it works, else the uid fallback."""
     if isolation == "none":
         return Isolation.NONE
-    if bwrap_works():
+    if isolation in ("auto", "bwrap") and bwrap_works():
         return Isolation.BWRAP
+    if isolation in ("auto", "uid") and uid_works():
+        return Isolation.UID
+    if isolation == "uid":
+        raise SandboxUnavailable("the uid fallback needs root (to run workers as another uid) and setpriv")
     raise SandboxUnavailable(
-        "bubblewrap is not available: install it (apt-get install bubblewrap, as `make setup` does) "
-        "or pass --sandbox none to grade without isolation (results are then flagged 'unsandboxed')"
+        "bubblewrap is not available: install it (apt-get install bubblewrap, as `make setup` does), "
+        "run as root for the uid fallback (--sandbox uid), or pass --sandbox none to grade without isolation "
+        "(results are then flagged 'unsandboxed')"
     )
 
 
 def sandbox_uid(slot: int) -> int:
-    """A distinct unprivileged uid per parallel slot, so process limits are per worker."""
-    return BASE_UID + slot
+    """This process's unprivileged uid for grading slot `slot`: leased for this process alone
+    (grader.isolation.uids), so that process limits are per worker, even beside another grading."""
+    return uids.for_slot(slot)
 
 
 def python_dirs() -> list[Path]:
@@ -91,17 +113,18 @@ def python_dirs() -> list[Path]:
     return sorted(d for d in dirs if not any(other in d.parents for other in dirs))
 
 
-def bwrap_command(workdir: Path, uid: int, data: Path | None = None) -> list[str]:
-    """The bubblewrap command line for a sandbox over `workdir`; the program to run follows it.
-    `data`: a data folder whose MNIST/raw replaces the shipped one (the run's relabelled digits)."""
+def bwrap_command(uid: int, quota: Quota, files: dict[str, int], data: Path | None = None) -> list[str]:
+    """The bubblewrap command line for a new sandbox whose /sub holds `files` (file name -> an open
+    descriptor to copy it from); the program to run as `uid` follows it. `data`: a data folder
+    whose MNIST/raw replaces the shipped one (the run's relabelled digits)."""
     cmd = [bwrap_path() or "bwrap", "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
            "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "sandbox"]
-    for d in SYSTEM_DIRS:
-        if Path(d).exists():
-            cmd += ["--ro-bind", d, d]
+    for system in SYSTEM_DIRS:
+        if Path(system).exists():
+            cmd += ["--ro-bind", system, system]
     # The empty /tmp comes first: binds made after it land inside it, so a kit or venv that lives
     # under /tmp (a fresh clone, CI) stays visible instead of being hidden by the tmpfs.
-    cmd += ["--perms", "1777", "--size", str(256 << 20), "--tmpfs", "/tmp"]
+    cmd += ["--perms", "1777", "--size", str(quota.disk_bytes), "--tmpfs", "/tmp"]
     for d in python_dirs():
         cmd += _parents(d) + ["--ro-bind", str(d), str(d)]
     cmd += _parents(ROOT / "grader")
@@ -113,19 +136,19 @@ def bwrap_command(workdir: Path, uid: int, data: Path | None = None) -> list[str
         cmd += ["--ro-bind", str(DATA), str(DATA)]
         if data is not None:
             cmd += ["--ro-bind", str(data / "MNIST" / "raw"), str(DATA / "MNIST" / "raw")]
-    cmd += ["--bind", str(workdir), str(SUBMISSION_MOUNT), "--proc", "/proc", "--dev", "/dev",
-            "--chdir", str(SUBMISSION_MOUNT)]
+    cmd += ["--perms", "0700", "--size", str(quota.disk_bytes), "--tmpfs", str(SUBMISSION_MOUNT)]
+    for name, fd in sorted(files.items()):
+        cmd += ["--perms", "0644", "--file", str(fd), str(SUBMISSION_MOUNT / name)]
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--chdir", str(SUBMISSION_MOUNT)]
     for dev in gpu_devices():
         cmd += ["--dev-bind", str(dev), str(dev)]
-    cmd += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
-            "--bounding-set=-all", "--no-new-privs", "--"]
-    return cmd
+    return cmd + ["/bin/sh", "-c", SETUP.format(uid=uid, files=quota.files), "setup"]
 
 
-def holder_command(workdir: Path, uid: int, info_fd: int, data: Path | None = None) -> list[str]:
-    """A new sandbox over `workdir` around a holder process: bubblewrap writes the host PID of the
-    sandbox's init (whose namespaces the worker joins) to `info_fd`; the holder prints "ready"."""
-    cmd = bwrap_command(workdir, uid, data)
+def holder_command(uid: int, quota: Quota, files: dict[str, int], info_fd: int, data: Path | None = None) -> list[str]:
+    """A new sandbox around a holder process: bubblewrap writes the host PID of the sandbox's init
+    (whose namespaces the worker joins) to `info_fd`; the holder prints "ready"."""
+    cmd = bwrap_command(uid, quota, files, data)
     return cmd[:1] + ["--info-fd", str(info_fd)] + cmd[1:] + list(HOLDER)
 
 
@@ -175,10 +198,3 @@ def worker_environment(threads: int, data: Path = DATA) -> dict[str, str]:
     if "CUDA_VISIBLE_DEVICES" in os.environ:
         env["CUDA_VISIBLE_DEVICES"] = os.environ["CUDA_VISIBLE_DEVICES"]
     return env
-
-
-def prepare_workdir(workdir: Path, uid: int, isolation: Isolation) -> None:
-    """Hand the submission's working folder to the sandbox uid."""
-    if isolation is Isolation.BWRAP and os.geteuid() == 0:
-        for path in [workdir, *workdir.rglob("*")]:
-            os.chown(path, uid, uid, follow_symlinks=False)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import atomic, registry
-from grader.grading.engine import ClassReport
+from grader.grading.results import ClassReport
 from grader.grading.results import Outcome, Status, SubmissionResult, TestRecord
 
 TOP_FAILURES = 3
@@ -61,20 +61,11 @@ class HiddenTestStat:
         return self.passed / self.ran if self.ran else 0.0
 
 
-def exercise_ids(report: ClassReport) -> list[str]:
-    """The exercises the class was graded on: registry order, then any unknown ones as first seen."""
-    seen = dict.fromkeys(t.exercise for r in report.results for t in r.tests)
-    order = {e.id: i for i, e in enumerate(registry.load())}
-    if not seen:  # nobody has any test record (every run failed): show the whole registry
-        return list(order)
-    return sorted(seen, key=lambda e: order.get(e, len(order)))
-
-
 def exercise_stats(report: ClassReport) -> list[ExerciseStat]:
     """Mean, best and full-marks count per exercise, over every student in the report."""
     known = {e.id: e for e in registry.load()}
     stats = []
-    for exercise in exercise_ids(report):
+    for exercise in report.exercises:
         totals = [r.exercise_scores().get(exercise, {"score": 0.0, "max_score": 0.0}) for r in report.results]
         points = max((t["max_score"] for t in totals), default=0.0)
         if not points and exercise in known:
@@ -99,7 +90,7 @@ def failure_text(test: TestRecord) -> str:
 
 def hidden_test_stats(report: ClassReport, top: int = TOP_FAILURES) -> list[HiddenTestStat]:
     """Every hidden test's pass rate, hardest first, with its `top` most common failure messages."""
-    order = {e: i for i, e in enumerate(exercise_ids(report))}
+    order = {e: i for i, e in enumerate(report.exercises)}
     ran: Counter[tuple[str, str]] = Counter()
     passed: Counter[tuple[str, str]] = Counter()
     messages: dict[tuple[str, str], Counter[str]] = {}

@@ -2,7 +2,7 @@ hoard = []
 
 
 class Net:
-    def __init__(self):
+    def __init__(self, *args, **kwargs):
         while True:
             hoard.append(bytearray(256 << 20))
 
