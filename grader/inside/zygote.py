@@ -178,8 +178,9 @@ def run_child(fds: list[int], order: dict[str, Any]) -> None:
         os.close(fd)
     _, status = os.waitpid(worker_pid, 0)
     code = os.waitstatus_to_exitcode(status)
-    if code < 0:  # die of the same signal, so the grader can say why
-        signal.signal(-code, signal.SIG_DFL)
+    if code < 0:  # die of the same signal, so the grader can say why (SIGKILL's action cannot be set: it kills)
+        if -code not in (signal.SIGKILL, signal.SIGSTOP):
+            signal.signal(-code, signal.SIG_DFL)
         os.kill(os.getpid(), -code)
     os._exit(code & 0xFF)
 
