@@ -65,12 +65,3 @@ def hostile_class(tmp_path_factory) -> Path:
     (klass / "perfect").mkdir()
     shutil.copy(ROOT / "solutions" / "lenet.py", klass / "perfect" / "lenet.py")
     return klass
-
-
-@pytest.fixture
-def kit_copy(tmp_path: Path) -> Path:
-    """A throwaway copy of exercises/ (and data/) for runs that write into it."""
-    target = tmp_path / "kit"
-    shutil.copytree(ROOT / "exercises", target / "exercises", ignore=shutil.ignore_patterns("__pycache__"))
-    (target / "data").symlink_to(ROOT / "data")
-    return target

@@ -18,7 +18,7 @@ import torch
 from grader.inside.limits import Limits
 from grader.isolation import fork_server, sandbox
 from grader.grading.scenario import Scenario
-from grader.isolation.remote import StudentError, Worker
+from grader.isolation.remote import StudentError, RemoteSubmission
 from grader.paths import SOLUTIONS
 
 LEFTOVERS = '''
@@ -93,14 +93,14 @@ def uid_processes(uid: int) -> list[int]:
     return found
 
 
-def worker_over(tmp_path: Path, name: str, source: str, isolation: sandbox.Isolation) -> Worker:
+def worker_over(tmp_path: Path, name: str, source: str, isolation: sandbox.Isolation) -> RemoteSubmission:
     folder = tmp_path / name / "sub"
     folder.mkdir(parents=True)
     (folder / "lenet.py").write_text(source)
-    return Worker(folder, isolation, slot=SLOT, call_timeout=30)
+    return RemoteSubmission(folder, isolation, slot=SLOT, call_timeout=30)
 
 
-def import_lenet(worker: Worker) -> None:
+def import_lenet(worker: RemoteSubmission) -> None:
     """Make the worker import the student's lenet.py (the call then fails: there is no NoSuchNet)."""
     s = Scenario("lenet")
     s.call("lenet.NoSuchNet")
@@ -108,7 +108,7 @@ def import_lenet(worker: Worker) -> None:
         s.run(worker)
 
 
-def forward(worker: Worker) -> tuple[int, ...]:
+def forward(worker: RemoteSubmission) -> tuple[int, ...]:
     s = Scenario("lenet")
     out = s.call(s.call("lenet.Net"), torch.zeros(2, 1, 32, 32))
     return tuple(s.run(worker).value(out).shape)

@@ -16,7 +16,7 @@ import torch
 from grader import registry
 from grader.isolation import sandbox
 from grader.grading.scenario import Scenario
-from grader.isolation.remote import Worker
+from grader.isolation.remote import RemoteSubmission
 from grader.grading.options import GradeOptions
 from grader.paths import DATA, EXERCISES, SOLUTIONS
 from grader.grading.results import Outcome
@@ -41,7 +41,7 @@ def solutions() -> dict[str, bytes]:
 
 def test_worker_sees_the_gpu(tmp_path: Path, gpu_isolation: sandbox.Isolation) -> None:
     (tmp_path / "training.py").write_bytes(solutions()["training.py"])
-    worker = Worker(tmp_path, gpu_isolation, slot=SLOT, call_timeout=60)
+    worker = RemoteSubmission(tmp_path, gpu_isolation, slot=SLOT, call_timeout=60)
     s = Scenario("training")
     device = s.call("training.get_device")
     try:

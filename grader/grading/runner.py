@@ -14,7 +14,7 @@ from grader.grading import graphs, relabel, static_flags as flags, suite
 from grader.grading.options import GradeOptions
 from grader.grading.results import Note, NoteKind, Outcome, Status, SubmissionResult
 from grader.isolation import fork_server, sandbox
-from grader.isolation.remote import Worker
+from grader.isolation.remote import RemoteSubmission
 
 GRAPH_BUDGET_S = 300.0  # the grader's own time for running one submission's exported graphs
 
@@ -31,7 +31,7 @@ def grade(student: str, sources: dict[str, bytes], options: GradeOptions = Grade
         if name in sources:
             (workdir / name).write_bytes(sources[name])
     fork_server.set_quota(options.quota)
-    worker = Worker(workdir, options.isolation, slot=slot, limits=options.limits,
+    worker = RemoteSubmission(workdir, options.isolation, slot=slot, limits=options.limits,
                     deadline=started + options.timeout, threads=options.threads,
                     call_timeout=options.call_timeout, data=options.data)
     try:

@@ -1,7 +1,9 @@
 """Feedback for every student: one self-contained HTML page each, DIR/<student>.html.
 
-A page holds one student's total and per-exercise scores, each failed check with its message
-and the exercise's hints, the notes and flags on the submission, and what to try next. It is
+A page holds one student's total and per-exercise scores, each failed check with its message,
+the first (gentlest) hint of each of the exercise's visible checks, the notes and flags on the
+submission, and what to try next. The later hint tiers end with the code itself, so they stay
+with the student's own `python exercises/kit.py hint`. It is
 built from that student's result alone (nothing of another student's), from what the checks
 reported (never the hidden suites' source or their inputs), every text escaped; styles are
 embedded and there are no scripts, fonts or links out, so it can be mailed as it is.
@@ -10,11 +12,15 @@ embedded and there are no scripts, fonts or links out, so it can be mailed as it
 from __future__ import annotations
 
 import html
+import json
 import re
+from functools import cache
 from pathlib import Path
 
 from grader import atomic, registry
+from grader.authoring.stubs import GENERATED
 from grader.grading.results import ClassReport, Outcome, SubmissionResult, TestRecord
+from grader.paths import EXERCISES
 
 OUTCOME_LABELS = {Outcome.FAILED: "failed", Outcome.NOT_STARTED: "not started yet", Outcome.ERROR: "error",
                   Outcome.TIMEOUT: "took too long", Outcome.SKIPPED: "skipped"}
@@ -42,7 +48,7 @@ def render(result: SubmissionResult, exercises: tuple[str, ...], max_score: floa
                     f'<td class="num {state}">{_n(score)} / {_n(points)}</td></tr>')
         failed = [t for t in result.tests if t.exercise == exercise and t.outcome is not Outcome.PASSED]
         if failed:
-            sections.append(_exercise_section(exercise, title, failed, entry.hints if entry else ()))
+            sections.append(_exercise_section(exercise, title, failed, first_hints(exercise)))
     body = [
         f'<p class="total"><span class="big">{_n(result.score)} / {_n(max_score)}</span> '
         f'<span class="status {_e(result.status.value)}">{_e(result.status.value)}</span></p>',
@@ -65,6 +71,16 @@ def write(folder: Path, report: ClassReport) -> None:
         atomic.write_text(Path(folder) / file_name(result.student), render(result, report.exercises, report.max_score))
 
 
+@cache
+def first_hints(exercise: str) -> tuple[str, ...]:
+    """The first hint of each visible check of `exercise`, from exercises/_kit/generated/<id>.json."""
+    path = EXERCISES / GENERATED / f"{exercise}.json"
+    if not path.is_file():
+        return ()
+    hints: dict[str, list[str]] = json.loads(path.read_text(encoding="utf-8"))["hints"]
+    return tuple(dict.fromkeys(tiers[0] for tiers in hints.values() if tiers))
+
+
 def _notes(result: SubmissionResult) -> str:
     items = [f"missing modules: {', '.join(result.missing)}"] if result.missing else []
     items += [note.text for note in result.notes]
@@ -83,7 +99,8 @@ def _next_step(result: SubmissionResult, exercises: tuple[str, ...], known: dict
             entry = known.get(exercise)
             first = next((t for t in result.tests if t.exercise == exercise and t.outcome is not Outcome.PASSED), None)
             detail = f" Start with the check “{_e(_check_name(first))}”." if first else ""
-            hint = f'<p class="hint">Hint: {_e(entry.hints[0])}</p>' if entry and entry.hints else ""
+            hints = first_hints(exercise)
+            hint = f'<p class="hint">Hint: {_e(hints[0])}</p>' if hints else ""
             module = f" ({_e(entry.module)})" if entry else ""
             return (f'<div class="next"><h2>What to try next</h2><p>Work on <strong>{_e(exercise)}</strong>{module}.'
                     f"{detail} Run <code>pytest exercises/</code> to see its visible checks.</p>{hint}</div>")
@@ -100,7 +117,8 @@ def _exercise_section(exercise: str, title: str, failed: list[TestRecord], hints
         items.append(f'<li><span class="check">{_e(_check_name(test))}</span> <span class="label">{_e(label)}</span> '
                      f'<span class="muted">({_n(test.max_score)} points)</span>{message}{advice}</li>')
     hint_list = "".join(f"<li>{_e(h)}</li>" for h in hints)
-    hint_block = f'<div class="hints"><h3>Hints</h3><ul>{hint_list}</ul></div>' if hints else ""
+    hint_block = (f'<div class="hints"><h3>Hints</h3><ul>{hint_list}</ul><p class="muted">More, up to the code '
+                  f"itself: <code>python exercises/kit.py hint</code></p></div>") if hints else ""
     return (f'<section class="exercise"><h2>{_e(exercise)}: what did not pass</h2><p class="muted">{_e(title)}</p>'
             f'<ul class="failed">{"".join(items)}</ul>{hint_block}</section>')
 

@@ -14,7 +14,6 @@ WIDTH_IN = 8.0
 DPI = 144  # sharp on high-density screens; the page shows the image at its CSS width
 ACCENT = "#2563eb"
 SECOND = "#16a34a"
-MUTED = "#6b7280"
 
 
 def _figure(height: float) -> tuple[Any, Any]:
