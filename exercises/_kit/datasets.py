@@ -34,10 +34,17 @@ import math
 import os
 import struct
 from pathlib import Path
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import torch
 from torch.utils.data import Dataset, Subset
+
+if TYPE_CHECKING:  # torchvision is imported when a dataset is loaded, not with the kit
+    from PIL.Image import Image
+    from torchvision.datasets import MNIST, ImageFolder
+
+_Item = TypeVar("_Item")  # what a dataset yields
 
 __all__ = [
     "DATA_DIR",
@@ -72,7 +79,7 @@ class DataMissingError(FileNotFoundError):
     """A data file the kit needs is missing or damaged; the message says how to fix it."""
 
 
-def _root(root: str | os.PathLike | None) -> Path:
+def _root(root: str | os.PathLike[str] | None) -> Path:
     """The folder to read: `root`, else ``$CNN_KIT_DATA`` as it is now (a grader's sandbox sets it), else data/."""
     if root is None:
         root = os.environ.get("CNN_KIT_DATA") or DATA_DIR
@@ -95,15 +102,15 @@ def _check_idx(path: Path, magic: int) -> int:
         raise DataMissingError(
             f"MNIST file corrupt ({size} bytes, header says {expected}): {path}; {_MNIST_FIX}"
         )
-    return dims[0]
+    return int(dims[0])
 
 
 def mnist(
     train: bool,
-    transform: Callable | None = None,
-    root: str | os.PathLike | None = None,
+    transform: Callable[[Image], Any] | None = None,
+    root: str | os.PathLike[str] | None = None,
     download: bool = False,
-):
+) -> MNIST:
     """The shipped MNIST digits as a ``torchvision.datasets.MNIST``.
 
     Args:
@@ -139,9 +146,9 @@ def mnist(
 
 def shapes(
     train: bool,
-    transform: Callable | None = None,
-    root: str | os.PathLike | None = None,
-):
+    transform: Callable[[Image], Any] | None = None,
+    root: str | os.PathLike[str] | None = None,
+) -> ImageFolder:
     """The shapes pictures as a ``torchvision.datasets.ImageFolder``.
 
     Args:
@@ -163,7 +170,7 @@ def shapes(
     return ImageFolder(str(folder), transform=transform)
 
 
-def verify_checksums(root: str | os.PathLike | None = None) -> list[str]:
+def verify_checksums(root: str | os.PathLike[str] | None = None) -> list[str]:
     """Check every file listed in ``<root>/SHA256SUMS``; return the problems found.
 
     An empty list means every file is present and unchanged.  Each problem is a
@@ -191,7 +198,7 @@ def verify_checksums(root: str | os.PathLike | None = None) -> list[str]:
     return problems
 
 
-def _targets(dataset: Dataset) -> torch.Tensor:
+def _targets(dataset: Dataset[object]) -> torch.Tensor:
     """The labels of `dataset` as a 1-D tensor, without loading any image."""
     if isinstance(dataset, Subset):
         return _targets(dataset.dataset)[torch.as_tensor(dataset.indices, dtype=torch.long)]
@@ -201,7 +208,7 @@ def _targets(dataset: Dataset) -> torch.Tensor:
     return torch.as_tensor(targets)
 
 
-def digit_subset(dataset: Dataset, digits: int | Iterable[int]) -> Subset:
+def digit_subset(dataset: Dataset[_Item], digits: int | Iterable[int]) -> Subset[_Item]:
     """The samples of `dataset` whose label is one of `digits`, as a ``Subset``.
 
     Works on any dataset with a ``.targets`` attribute (MNIST, ImageFolder) or on a

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import json
+from collections.abc import Callable
 
 import nbformat
 
@@ -81,7 +82,8 @@ def checks_by_task(tasks: list[str], test_source: str) -> list[list[str]]:
 
 def _cell(kind: str, source: str, cell_id: str, role: str | None) -> nbformat.NotebookNode:
     meta = {"cnn_kit": {"role": role}} if role else {}
-    maker = nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell
+    maker: Callable[..., nbformat.NotebookNode] = (nbformat.v4.new_code_cell if kind == "code"
+                                                   else nbformat.v4.new_markdown_cell)
     return maker(source, id=cell_id[:64], metadata=meta)
 
 
@@ -114,7 +116,8 @@ def build(exercise: registry.Exercise, solution: str) -> str:
         "language_info": {"name": "python"},
     })
     nbformat.validate(notebook)
-    return nbformat.writes(notebook) + "\n"
+    text: str = nbformat.writes(notebook)
+    return text + "\n"
 
 
 def student_fingerprint(notebook: str) -> str:

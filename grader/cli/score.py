@@ -17,7 +17,7 @@ from grader.cli.errors import EXIT_UNREADABLE, console, fail, out
 from grader.grading import discovery
 from grader.grading.cache import ResultCache
 from grader.grading.engine import grade_class
-from grader.grading.results import ClassReport
+from grader.grading.results import ClassReport, SubmissionResult
 from grader.grading.options import GradeOptions
 from grader.grading.secret import new_secret
 from grader.writers import csv_out, feedback, gradescope, html_report, json_out
@@ -83,7 +83,7 @@ def score(
                   TextColumn("{task.description}"), console=console, transient=True) as bar:
         task = bar.add_task("", total=total)
 
-        def advance(result, cached: bool) -> None:
+        def advance(result: SubmissionResult, cached: bool) -> None:
             bar.update(task, advance=1, description=f"{result.student}: {result.score:g}{' (cached)' if cached else ''}")
 
         try:

@@ -40,7 +40,8 @@ def reference_output(reference: nn.Module, weights: Sequence[torch.Tensor], x: t
     with torch.no_grad():
         for p, w in zip(reference.parameters(), weights):
             p.copy_(w)
-        return reference(x)
+        out: torch.Tensor = reference(x)
+        return out
 
 
 def forward(exported: Exported, call: int, weights: Sequence[torch.Tensor], x: torch.Tensor,
@@ -109,7 +110,7 @@ def nonzero_randn(rng: Draw, *shape: int) -> torch.Tensor:
     return torch.where(x.abs() < 1e-3, torch.full_like(x, 0.5), x)
 
 
-def check_dropped(y: Any, x: torch.Tensor, p: float, what: str, band: float) -> torch.Tensor:
+def check_dropped(y: object, x: torch.Tensor, p: float, what: str, band: float) -> torch.Tensor:
     """y must be 0 or exactly x / (1 - p) everywhere, with about a fraction p of zeros; return the zero mask."""
     y = expect_tensor(y, what)
     expect_shape(y, x.shape, what)

@@ -49,9 +49,10 @@ class GradeOptions:
 
     def for_run(self) -> GradeOptions:
         """These options with a run secret and the data folder that goes with it (drawn now if missing)."""
-        options = self
-        if options.secret is None:
-            options = dataclasses.replace(options, secret=new_secret(), data=None)
+        options, secret = self, self.secret
+        if secret is None:
+            secret = new_secret()
+            options = dataclasses.replace(options, secret=secret, data=None)
         if options.data is None:
-            options = dataclasses.replace(options, data=relabel.relabelled_data(options.secret))
+            options = dataclasses.replace(options, data=relabel.relabelled_data(secret))
         return options

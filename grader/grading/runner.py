@@ -23,6 +23,8 @@ def grade(student: str, sources: dict[str, bytes], options: GradeOptions = Grade
     """Grade one student's modules (file name -> bytes; only the graded exercises' modules are used)."""
     started = time.monotonic()
     options = options.for_run()
+    secret = options.secret
+    assert secret is not None  # for_run draws one
     found = [f for name, src in sources.items() for f in flags.scan(src.decode("utf-8", "replace"), name)]
     base = Path(tempfile.mkdtemp(prefix="cnnkit-"))
     workdir = base / "sub"
@@ -36,8 +38,8 @@ def grade(student: str, sources: dict[str, bytes], options: GradeOptions = Grade
                     call_timeout=options.call_timeout, data=options.data)
     try:
         with graphs.submission_budget(GRAPH_BUDGET_S):
-            outcome = suite.run(worker, options.exercises, options.keyword, secret=options.secret,
-                                labels=relabel.permutation(options.secret), suites=options.suites)
+            outcome = suite.run(worker, options.exercises, options.keyword, secret=secret,
+                                labels=relabel.permutation(secret), suites=options.suites)
         records, maximum = outcome.records, outcome.max_score
     finally:
         worker.stop()

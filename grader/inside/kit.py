@@ -154,7 +154,7 @@ CRITERIA: dict[str, Callable[[], Any]] = {
     "mse": nn.MSELoss, "ce": nn.CrossEntropyLoss, "ce_fn": lambda: F.cross_entropy,
     "mse_sum": lambda: nn.MSELoss(reduction="sum"),
 }
-OPTIMIZERS: dict[str, type[torch.optim.Optimizer]] = {
+OPTIMIZERS: dict[str, Callable[..., torch.optim.Optimizer]] = {  # called as cls(params, **options)
     "SGD": torch.optim.SGD, "Adam": torch.optim.Adam, "Adagrad": torch.optim.Adagrad,
 }
 

@@ -28,6 +28,7 @@ import shutil
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import nbformat
 from nbformat.notebooknode import NotebookNode
@@ -112,8 +113,8 @@ def _safe(text: str) -> str:
 
 # -- notebook building ---------------------------------------------------------------------
 def _meta(grade_id: str, *, grade: bool = False, solution: bool = False, locked: bool = False,
-          points: float | None = None) -> dict:
-    meta = {"grade": grade, "solution": solution, "locked": locked, "task": False,
+          points: float | None = None) -> dict[str, Any]:
+    meta: dict[str, Any] = {"grade": grade, "solution": solution, "locked": locked, "task": False,
             "grade_id": grade_id, "schema_version": SCHEMA_VERSION}
     if points is not None:
         meta["points"] = int(points) if float(points).is_integer() else points
@@ -133,9 +134,9 @@ def split_module(source: str) -> tuple[str, list[tuple[str, str]]]:
     body = list(tree.body)
     docstring = ast.get_docstring(tree) or ""
     start = 0
-    if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant) \
-            and isinstance(body[0].value.value, str):
-        start = body[0].end_lineno or 0
+    head = body[0] if body else None
+    if isinstance(head, ast.Expr) and isinstance(head.value, ast.Constant) and isinstance(head.value.value, str):
+        start = head.end_lineno or 0
         body = body[1:]
     cuts: list[tuple[int, str]] = [(start, "")]
     for node in body:

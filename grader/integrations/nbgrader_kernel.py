@@ -64,7 +64,7 @@ class LocalSubmission:
         threads = torch.get_num_threads()
         torch.set_num_threads(self.threads)  # the worker's thread count: the same floating-point sums
         try:
-            reply = worker.answer(self, request, self.files.folder, notebook=True)
+            reply: dict[str, Any] = worker.answer(self, request, self.files.folder, notebook=True)
             try:  # through the channel's encoding and back: the same plain data a worker would send
                 reply = protocol.read_message(io.BytesIO(protocol.encode(reply)))
             except protocol.ProtocolError as exc:

@@ -265,8 +265,10 @@ class ForkServer:
             for fd in (info_w, *files.values()):
                 os.close(fd)
         with os.fdopen(info_r, "rb") as info:
-            ready = select.select([self._sandbox.stdout], [], [], self.SANDBOX_TIMEOUT)[0]
-            line = self._sandbox.stdout.readline() if ready else b""  # type: ignore[union-attr]
+            holder = self._sandbox.stdout
+            assert holder is not None  # stdout=PIPE
+            ready = select.select([holder], [], [], self.SANDBOX_TIMEOUT)[0]
+            line = holder.readline() if ready else b""
             try:
                 init_pid = int(json.loads(info.read())["child-pid"])
             except (ValueError, KeyError, TypeError):

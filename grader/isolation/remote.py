@@ -166,10 +166,10 @@ class RemoteSubmission:
             self.stop()
             raise
         except (OSError, protocol.ProtocolError) as exc:
-            failure = WorkerFailed(self._death_reason(exc))
-            self._record(failure, exercise)
+            died = WorkerFailed(self._death_reason(exc))
+            self._record(died, exercise)
             self.stop()
-            raise failure from None
+            raise died from None
         if not isinstance(reply, dict) or reply.get("id") != self._next_id:
             self.stop()
             raise WorkerFailed("the submission wrote over the grader's channel")

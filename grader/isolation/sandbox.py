@@ -61,10 +61,11 @@ def bwrap_path() -> str | None:
 @cache
 def bwrap_works() -> bool:
     """Whether bubblewrap is installed and can create the namespaces we use."""
-    if bwrap_path() is None:
+    bwrap = bwrap_path()
+    if bwrap is None:
         return False
     probe = subprocess.run(
-        [bwrap_path(), "--unshare-pid", "--unshare-net", "--ro-bind", "/", "/", "--proc", "/proc", "true"],
+        [bwrap, "--unshare-pid", "--unshare-net", "--ro-bind", "/", "/", "--proc", "/proc", "true"],
         capture_output=True,
         timeout=30,
     )

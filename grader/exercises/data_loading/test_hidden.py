@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -28,7 +29,7 @@ import torchvision
 from grader.grading.checks import Mismatch, expect, expect_close, expect_equal, expect_shape, expect_tensor, type_name
 from grader.grading.digits import normalised, shipped
 from grader.grading.graphs import execute
-from grader.grading.scenario import Ref, Scenario, decode, kit, placeholder
+from grader.grading.scenario import Ref, Scenario, Submission, decode, kit, placeholder
 from grader.grading.secret import Draw
 
 EXERCISE = "data_loading"
@@ -62,7 +63,7 @@ def random_images(rng: Draw) -> list[tuple[str, torch.Tensor]]:
 
 
 @pytest.mark.points(2)
-def test_mnist_transform_synthetic(submission, rng):
+def test_mnist_transform_synthetic(submission: Submission, rng: Draw) -> None:
     """mnist_transform() pads, converts and normalises unseen 28x28 grey images exactly, as float32"""
     images = random_images(rng)
     s = Scenario(EXERCISE)
@@ -80,7 +81,7 @@ def test_mnist_transform_synthetic(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_mnist_transform_first_digit(submission, rng, seen_labels):
+def test_mnist_transform_first_digit(submission: Submission, rng: Draw, seen_labels: torch.Tensor) -> None:
     """mnist(train, transform=mnist_transform()) gives the shipped digits transformed exactly, labels untouched"""
     for train in (True, False):
         images, labels = shipped(train)
@@ -106,7 +107,7 @@ def new_storage(out: torch.Tensor, x: torch.Tensor) -> bool:
 
 
 @pytest.mark.points(1)
-def test_unnormalize_inverts(submission, rng):
+def test_unnormalize_inverts(submission: Submission, rng: Draw) -> None:
     """unnormalize(img) is img / 2 + 0.5 for any shape, in a new tensor, leaving img alone"""
     shapes = [(rng.integer(1, 64), 1, 32, 32), (3, rng.integer(2, 20), 5), (rng.integer(1, 9),)]
     xs = [rng.rand(*shape) * 2 - 1 for shape in shapes]
@@ -147,7 +148,7 @@ def order_of(batches: list[list[torch.Tensor]]) -> list[int]:
 
 
 @pytest.mark.points(1)
-def test_make_loader_mnist_batches(submission, rng, seen_labels, advise):
+def test_make_loader_mnist_batches(submission: Submission, rng: Draw, seen_labels: torch.Tensor, advise: Callable[[str], None]) -> None:
     """make_loader(500 test digits, unseen batch size, shuffle=False) has the right length and first batches"""
     raw, labels = shipped(False)
     images, labels = normalised(raw), seen_labels[labels]
@@ -179,7 +180,7 @@ def test_make_loader_mnist_batches(submission, rng, seen_labels, advise):
 
 
 @pytest.mark.points(1)
-def test_make_loader_sizes(submission, rng):
+def test_make_loader_sizes(submission: Submission, rng: Draw) -> None:
     """make_loader keeps every item, in order, in batches of the size asked and a last batch of what is left"""
     big = rng.choice([32, 64])
     exact = rng.integer(3, 9)
@@ -211,7 +212,7 @@ def test_make_loader_sizes(submission, rng):
 
 
 @pytest.mark.points(2)
-def test_make_loader_shuffle_seeded(submission, rng):
+def test_make_loader_shuffle_seeded(submission: Submission, rng: Draw) -> None:
     """make_loader shuffles every item once per epoch, the same way for the same seed whatever the global
     generator does, differently for other seeds"""
     n, batch_size = rng.integer(100, 200), rng.integer(8, 24)
@@ -275,7 +276,7 @@ def grid_cases(rng: Draw, case: str) -> list[tuple[tuple[int, ...], int | None, 
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("case", ["odd_batch_nrow3", "batch64_default_nrow"])
-def test_save_batch_grid_png(submission, rng, case):
+def test_save_batch_grid_png(submission: Submission, rng: Draw, case: str) -> None:
     """save_batch_grid returns torchvision's grid of the un-normalised batch, saves exactly it as a PNG, and leaves
     the batch alone"""
     for shape, nrow, as_path in grid_cases(rng, case):

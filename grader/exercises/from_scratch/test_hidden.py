@@ -7,6 +7,7 @@ implementation."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -17,9 +18,15 @@ from grader.exercises.common import check_dropped, nonzero_randn, shape_str
 from grader.grading.checks import Mismatch, expect, expect_close, expect_shape, expect_tensor
 from grader.grading.graphs import Graph, execute
 from grader.grading.layers import packet
-from grader.grading.scenario import Scenario, placeholder
+from grader.grading.scenario import Scenario, Submission, placeholder
+from grader.grading.secret import Draw
 
 EXERCISE = "from_scratch"
+Call = tuple[list[Any], dict[str, Any]]  # a call's positional and keyword arguments
+Pair = int | tuple[int, int]  # a size, stride or padding: one for both dimensions, or (height, width)
+ConvCase = tuple[tuple[int, ...], tuple[int, ...], bool, Pair | None, Pair | None, bool]
+PoolCase = tuple[tuple[int, ...], Pair, Pair | None, bool]
+BnCase = tuple[tuple[int, ...], float, float, float | None, bool]
 PARAMETERS = {"neuron": ("x", "w", "b"), "conv2d": ("x", "weight", "bias", "stride", "padding"),
               "max_pool2d": ("x", "kernel_size", "stride"), "batch_norm": ("x", "weight", "bias", "eps"),
               "dropout": ("x", "p", "training")}
@@ -60,7 +67,7 @@ def describe(fn: str, args: list[Any], kwargs: dict[str, Any]) -> str:
     return f"{fn}({', '.join(shown)})" + (f" for {', '.join(shapes)}" if shapes else "")
 
 
-def traced(submission, rng, fn: str, calls: list[tuple[list[Any], dict[str, Any]]]) -> list[Graph]:
+def traced(submission: Submission, rng: Draw, fn: str, calls: list[Call]) -> list[Graph]:
     """The graph of from_scratch.<fn> for each call (its tensors are placeholders, traced on examples of the
     same shape), checked here for PyTorch's own kernel of the operation."""
     s = Scenario(EXERCISE)
@@ -102,7 +109,8 @@ def run(graph: Graph, args: list[Any], kwargs: dict[str, Any], what: str) -> tor
     return expect_tensor(out, what)
 
 
-def check_against(submission, rng, fn: str, calls, reference, hint: str, atol: float = 1e-5) -> None:
+def check_against(submission: Submission, rng: Draw, fn: str, calls: list[Call], reference: Callable[..., torch.Tensor],
+                  hint: str, atol: float = 1e-5) -> None:
     """Each call's graph, run here, must match reference(*args, **kwargs) in shape and value."""
     for graph, (args, kwargs) in zip(traced(submission, rng, fn, calls), calls):
         what = describe(fn, args, kwargs)
@@ -114,23 +122,23 @@ def check_against(submission, rng, fn: str, calls, reference, hint: str, atol: f
 # --- neuron -------------------------------------------------------------------------
 
 
-def neuron_calls(rng, cases):
+def neuron_calls(rng: Draw, cases: list[tuple[int, int, float]]) -> list[Call]:
     return [([rng.randn(n, d, scale=scale), rng.randn(d), rng.randn()], {}) for n, d, scale in cases]
 
 
-def reference_neuron(x, w, b):
+def reference_neuron(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return torch.sigmoid(x @ w + b)
 
 
 @pytest.mark.points(1)
-def test_neuron(submission, rng):
+def test_neuron(submission: Submission, rng: Draw) -> None:
     """neuron = sigmoid(x @ w + b) for batches of 1, 7 and 64, other input sizes and large values"""
     check_against(submission, rng, "neuron", neuron_calls(rng, [(1, 4, 1.0), (7, 3, 2.0), (64, 10, 1.0), (5, 1, 30.0)]),
                   reference_neuron, "one output per sample: sigma(x @ w + b) with sigma(z) = 1 / (1 + exp(-z))", atol=1e-6)
 
 
 @pytest.mark.points(1)
-def test_neuron_no_builtin_sigmoid(submission, rng):
+def test_neuron_no_builtin_sigmoid(submission: Submission, rng: Draw) -> None:
     """neuron computes the sigmoid itself (no sigmoid kernel in its computation) on unseen inputs"""
     check_against(submission, rng, "neuron", neuron_calls(rng, [(33, 6, 3.0), (2, 8, 0.1)]), reference_neuron,
                   "write the sigmoid as 1 / (1 + torch.exp(-z))", atol=1e-6)
@@ -139,9 +147,9 @@ def test_neuron_no_builtin_sigmoid(submission, rng):
 # --- conv2d -------------------------------------------------------------------------
 
 
-def conv_calls(rng, cases):
+def conv_calls(rng: Draw, cases: list[ConvCase]) -> list[Call]:
     """cases: (x shape, weight shape, with bias, stride or None, padding or None, as keywords)."""
-    calls = []
+    calls: list[Call] = []
     for xs, ws, has_bias, stride, padding, keywords in cases:
         x, weight = rng.randn(*xs), rng.randn(*ws, scale=0.5)
         bias = rng.randn(ws[0]) if has_bias else None
@@ -155,7 +163,8 @@ def conv_calls(rng, cases):
     return calls
 
 
-def reference_conv(x, weight, bias=None, stride=1, padding=0):
+def reference_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None, stride: Pair = 1,
+                   padding: Pair = 0) -> torch.Tensor:
     return F.conv2d(x, weight, bias, stride=stride, padding=padding)
 
 
@@ -164,17 +173,17 @@ CONV_HINT = ("out[n, o, i, j] = bias[o] + sum over c, u, v of weight[o, c, u, v]
 
 
 @pytest.mark.points(1)
-def test_conv2d(submission, rng):
+def test_conv2d(submission: Submission, rng: Draw) -> None:
     """conv2d equals F.conv2d for unseen channel counts, non-square kernels and batches of 1, 7 and 64"""
-    cases = [((1, 1, 9, 9), (2, 1, 3, 3), True, None, None, False), ((7, 5, 11, 6), (3, 5, 4, 2), True, None, None, False),
+    cases: list[ConvCase] = [((1, 1, 9, 9), (2, 1, 3, 3), True, None, None, False), ((7, 5, 11, 6), (3, 5, 4, 2), True, None, None, False),
              ((3, 2, 5, 5), (4, 2, 5, 5), True, None, None, False), ((64, 3, 8, 8), (2, 3, 1, 1), True, None, None, False)]
     check_against(submission, rng, "conv2d", conv_calls(rng, cases), reference_conv, CONV_HINT)
 
 
 @pytest.mark.points(2)
-def test_conv2d_stride_padding(submission, rng):
+def test_conv2d_stride_padding(submission: Submission, rng: Draw) -> None:
     """conv2d equals F.conv2d for unseen stride / padding pairs, non-square kernels and bias=None"""
-    cases = [((2, 2, 10, 8), (3, 2, 5, 3), True, 1, (2, 1), False), ((7, 3, 11, 9), (4, 3, 3, 3), False, 2, 1, False),
+    cases: list[ConvCase] = [((2, 2, 10, 8), (3, 2, 5, 3), True, 1, (2, 1), False), ((7, 3, 11, 9), (4, 3, 3, 3), False, 2, 1, False),
              ((1, 2, 12, 7), (5, 2, 3, 2), True, (3, 2), (2, 0), False),
              ((3, 4, 9, 10), (2, 4, 2, 4), False, (1, 3), (0, 2), False), ((5, 1, 6, 6), (3, 1, 1, 1), True, 2, 0, False),
              ((2, 3, 7, 7), (2, 3, 3, 3), True, 3, 2, False), ((4, 2, 8, 9), (3, 2, 3, 2), False, (2, 1), (1, 1), True)]
@@ -184,25 +193,25 @@ def test_conv2d_stride_padding(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_conv2d_lenet_batch(submission, rng):
+def test_conv2d_lenet_batch(submission: Submission, rng: Draw) -> None:
     """conv2d handles LeNet-sized batches (16 RGB images, 64 grey images, conv2 on 16x6x14x14) exactly"""
-    cases = [((16, 3, 32, 32), (6, 3, 5, 5), True, None, None, False), ((64, 1, 32, 32), (6, 1, 5, 5), True, None, None, False),
+    cases: list[ConvCase] = [((16, 3, 32, 32), (6, 3, 5, 5), True, None, None, False), ((64, 1, 32, 32), (6, 1, 5, 5), True, None, None, False),
              ((16, 6, 14, 14), (16, 6, 5, 5), True, None, None, False)]
     check_against(submission, rng, "conv2d", conv_calls(rng, cases), reference_conv, CONV_HINT, atol=1e-4)
 
 
 @pytest.mark.points(1)
-def test_conv2d_no_builtin(submission, rng):
+def test_conv2d_no_builtin(submission: Submission, rng: Draw) -> None:
     """conv2d computes the convolution itself (no convolution kernel in its computation)"""
-    cases = [((3, 2, 6, 5), (3, 2, 3, 3), True, 1, 1, False), ((2, 3, 8, 8), (4, 3, 2, 2), False, 2, 0, False)]
+    cases: list[ConvCase] = [((3, 2, 6, 5), (3, 2, 3, 3), True, 1, 1, False), ((2, 3, 8, 8), (4, 3, 2, 2), False, 2, 0, False)]
     check_against(submission, rng, "conv2d", conv_calls(rng, cases), reference_conv,
                   "cut the windows with Tensor.unfold and sum the products with torch.einsum")
 
 
 @pytest.mark.points(1)
-def test_conv2d_gradients(submission, rng):
+def test_conv2d_gradients(submission: Submission, rng: Draw) -> None:
     """gradients flow through conv2d: d/dx, d/dweight and d/dbias equal those of F.conv2d"""
-    cases = [((4, 3, 9, 8), (5, 3, 3, 2), True, (2, 1), (1, 1), False), ((2, 2, 6, 6), (3, 2, 3, 3), False, 1, 0, False)]
+    cases: list[ConvCase] = [((4, 3, 9, 8), (5, 3, 3, 2), True, (2, 1), (1, 1), False), ((2, 2, 6, 6), (3, 2, 3, 3), False, 1, 0, False)]
     calls = conv_calls(rng, cases)
     for graph, (args, kwargs) in zip(traced(submission, rng, "conv2d", calls), calls):
         what = describe("conv2d", args, kwargs)
@@ -214,23 +223,23 @@ def test_conv2d_gradients(submission, rng):
         expected = F.conv2d(x, weight, rest[0] if rest else None, stride=args[3], padding=args[4])
         expect_close(out, expected.detach(), what, hint=CONV_HINT)
         grad_out = rng.randn(*expected.shape)
-        (expected * grad_out).sum().backward()
+        wanted = torch.autograd.grad((expected * grad_out).sum(), reference)
         expect(out.requires_grad, f"the output of {what} is not connected to x, weight and bias: keep the computation "
                "in torch operations on the tensors themselves (no .detach(), .data or new tensors from numbers)")
         grads = torch.autograd.grad((out * grad_out).sum(), leaves, allow_unused=True)
-        for name, got, want in zip(("x", "weight", "bias"), grads, reference):
+        for name, got, want in zip(("x", "weight", "bias"), grads, wanted):
             expect(got is not None, f"after backward through {what}, {name}.grad is None: keep the computation "
                    "in torch operations on the tensors themselves (no .detach(), .data or new tensors from numbers)")
-            expect_close(got, want.grad, f"the gradient of {what} with respect to {name}",
+            expect_close(got, want, f"the gradient of {what} with respect to {name}",
                          hint="build the output only from differentiable tensor operations (unfold, einsum, pad, ...)")
 
 
 # --- max pooling --------------------------------------------------------------------
 
 
-def pool_calls(rng, cases):
+def pool_calls(rng: Draw, cases: list[PoolCase]) -> list[Call]:
     """cases: (x shape, kernel_size, stride or None, as keywords)."""
-    calls = []
+    calls: list[Call] = []
     for xs, kernel, stride, keywords in cases:
         x = rng.randn(*xs, shift=-1.0)
         if keywords:
@@ -240,32 +249,32 @@ def pool_calls(rng, cases):
     return calls
 
 
-def reference_pool(x, kernel_size, stride=None):
+def reference_pool(x: torch.Tensor, kernel_size: Pair, stride: Pair | None = None) -> torch.Tensor:
     return F.max_pool2d(x, kernel_size, stride)
 
 
 @pytest.mark.points(1)
-def test_max_pool2d(submission, rng):
+def test_max_pool2d(submission: Submission, rng: Draw) -> None:
     """max_pool2d with the default stride equals F.max_pool2d for batches of 1, 7 and 64, odd sizes and pairs"""
-    cases = [((1, 6, 28, 28), 2, None, False), ((7, 3, 28, 28), 2, None, False), ((64, 2, 8, 8), 2, None, False),
+    cases: list[PoolCase] = [((1, 6, 28, 28), 2, None, False), ((7, 3, 28, 28), 2, None, False), ((64, 2, 8, 8), 2, None, False),
              ((1, 1, 5, 7), 2, None, False), ((3, 2, 9, 9), 3, None, False), ((2, 2, 8, 9), (2, 3), None, False)]
     check_against(submission, rng, "max_pool2d", pool_calls(rng, cases), reference_pool,
                   "stride defaults to kernel_size; windows that stick out are dropped")
 
 
 @pytest.mark.points(2)
-def test_max_pool2d_stride(submission, rng):
+def test_max_pool2d_stride(submission: Submission, rng: Draw) -> None:
     """max_pool2d equals F.max_pool2d for overlapping windows, stride > kernel, (height, width) pairs, keywords"""
-    cases = [((2, 3, 11, 9), 3, 2, False), ((7, 2, 10, 10), 2, 3, False), ((1, 4, 9, 12), (3, 1), (1, 2), False),
+    cases: list[PoolCase] = [((2, 3, 11, 9), 3, 2, False), ((7, 2, 10, 10), 2, 3, False), ((1, 4, 9, 12), (3, 1), (1, 2), False),
              ((3, 1, 12, 7), (2, 4), (3, 1), False), ((64, 2, 6, 6), 3, 1, False), ((2, 2, 9, 8), (2, 2), (2, 1), True)]
     check_against(submission, rng, "max_pool2d", pool_calls(rng, cases), reference_pool,
                   "pairs are (height, width); OH = (H - kh) // stride_h + 1")
 
 
 @pytest.mark.points(1)
-def test_max_pool2d_no_builtin(submission, rng):
+def test_max_pool2d_no_builtin(submission: Submission, rng: Draw) -> None:
     """max_pool2d computes the pooling itself (no pooling kernel in its computation)"""
-    cases = [((2, 3, 8, 8), 2, None, False), ((1, 2, 9, 9), 3, 2, False)]
+    cases: list[PoolCase] = [((2, 3, 8, 8), 2, None, False), ((1, 2, 9, 9), 3, 2, False)]
     check_against(submission, rng, "max_pool2d", pool_calls(rng, cases), reference_pool,
                   "cut the windows with x.unfold(2, kh, sh).unfold(3, kw, sw) and take .amax(dim=(-2, -1))")
 
@@ -273,9 +282,9 @@ def test_max_pool2d_no_builtin(submission, rng):
 # --- batch normalisation ------------------------------------------------------------
 
 
-def bn_calls(rng, cases):
+def bn_calls(rng: Draw, cases: list[BnCase]) -> list[Call]:
     """cases: (x shape, scale, shift, eps or None, eps as keyword)."""
-    calls = []
+    calls: list[Call] = []
     for xs, scale, shift, eps, keyword in cases:
         x = rng.randn(*xs, scale=scale, shift=shift)
         weight, bias = rng.randn(xs[1]), rng.randn(xs[1])
@@ -288,7 +297,7 @@ def bn_calls(rng, cases):
     return calls
 
 
-def reference_bn(x, weight, bias, eps=1e-5):
+def reference_bn(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
     return F.batch_norm(x.double(), None, None, weight.double(), bias.double(), training=True, eps=eps)
 
 
@@ -296,17 +305,17 @@ BN_HINT = "per channel, mean and BIASED variance over dims (0, 2, 3); (x - mean)
 
 
 @pytest.mark.points(2)
-def test_batch_norm(submission, rng):
+def test_batch_norm(submission: Submission, rng: Draw) -> None:
     """batch_norm equals F.batch_norm in training mode for unseen shapes, scales and batches of 1, 7 and 64"""
-    cases = [((7, 5, 6, 3), 2.0, 1.0, None, False), ((64, 2, 3, 3), 0.5, 3.0, None, False),
+    cases: list[BnCase] = [((7, 5, 6, 3), 2.0, 1.0, None, False), ((64, 2, 3, 3), 0.5, 3.0, None, False),
              ((1, 4, 9, 7), 3.0, -2.0, None, False), ((2, 3, 1, 1), 1.0, 0.0, None, False)]
     check_against(submission, rng, "batch_norm", bn_calls(rng, cases), reference_bn, BN_HINT, atol=1e-4)
 
 
 @pytest.mark.points(1)
-def test_batch_norm_eps(submission, rng):
+def test_batch_norm_eps(submission: Submission, rng: Draw) -> None:
     """batch_norm adds eps to the variance inside the square root, for given eps and the default 1e-5"""
-    cases = [((1, 3, 5, 4), 0.5, 0.5, 0.1, True), ((4, 2, 3, 3), 0.01, 0.0, 1e-3, False),
+    cases: list[BnCase] = [((1, 3, 5, 4), 0.5, 0.5, 0.1, True), ((4, 2, 3, 3), 0.01, 0.0, 1e-3, False),
              ((3, 3, 2, 2), 1.0, 1.0, 1.0, True), ((5, 3, 4, 4), 1e-3, 0.5, None, False)]
     check_against(submission, rng, "batch_norm", bn_calls(rng, cases), reference_bn,
                   "(x - mean) / sqrt(var + eps), with eps = 1e-5 unless given: seed 004's (sqrt(var) + eps) is a typo",
@@ -314,7 +323,7 @@ def test_batch_norm_eps(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_batch_norm_no_builtin(submission, rng):
+def test_batch_norm_no_builtin(submission: Submission, rng: Draw) -> None:
     """batch_norm computes the statistics itself (no normalisation kernel in its computation)"""
     check_against(submission, rng, "batch_norm", bn_calls(rng, [((3, 4, 5, 5), 1.5, -1.0, None, False)]), reference_bn,
                   "compute the mean and the variance yourself with x.mean(dim=(0, 2, 3), keepdim=True)", atol=1e-4)
@@ -323,7 +332,7 @@ def test_batch_norm_no_builtin(submission, rng):
 # --- dropout ------------------------------------------------------------------------
 
 
-def dropout_twice_in_worker(submission, rng, x: torch.Tensor, p: float) -> list[torch.Tensor]:
+def dropout_twice_in_worker(submission: Submission, rng: Draw, x: torch.Tensor, p: float) -> list[torch.Tensor]:
     """Two calls of the student's dropout on the same input, in the worker: their outputs."""
     s = Scenario(EXERCISE)
     made = [s.call("from_scratch.dropout", x, p, True) for _ in range(2)]
@@ -332,7 +341,7 @@ def dropout_twice_in_worker(submission, rng, x: torch.Tensor, p: float) -> list[
 
 
 @pytest.mark.points(2)
-def test_dropout_train(submission, rng):
+def test_dropout_train(submission: Submission, rng: Draw) -> None:
     """training dropout zeroes a fraction p at random, scales the rest by exactly 1/(1-p), new mask per call"""
     x = nonzero_randn(rng, 200, 250)
     for p in (0.25, 0.5, 0.8):
@@ -353,10 +362,10 @@ def test_dropout_train(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_dropout_eval_and_edge_cases(submission, rng):
+def test_dropout_eval_and_edge_cases(submission: Submission, rng: Draw) -> None:
     """dropout is the identity when not training or p = 0, gives zeros for p = 1, and drops by default"""
     x, x4 = nonzero_randn(rng, 40, 50), rng.randn(7, 3, 5, 4)
-    calls = [([x, 0.5, False], {}), ([x4], {"p": 0.9, "training": False}), ([x4, 0.0, True], {}),
+    calls: list[Call] = [([x, 0.5, False], {}), ([x4], {"p": 0.9, "training": False}), ([x4, 0.0, True], {}),
              ([x4, 1.0, True], {}), ([x, 0.5], {})]
     graphs = traced(submission, rng, "dropout", calls)
     identity = [(0, x, "return x unchanged when not training"), (1, x4, "return x unchanged when not training"),
@@ -372,10 +381,10 @@ def test_dropout_eval_and_edge_cases(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_dropout_no_builtin(submission, rng):
+def test_dropout_no_builtin(submission: Submission, rng: Draw) -> None:
     """dropout draws its own mask (no dropout kernel in its computation)"""
     ones, x = torch.full((4000,), 3.0), nonzero_randn(rng, 4000)
-    calls = [([ones, 0.5, True], {}), ([x, 0.1, True], {})]
+    calls: list[Call] = [([ones, 0.5, True], {}), ([x, 0.1, True], {})]
     for graph, (args, kwargs), p in zip(traced(submission, rng, "dropout", calls), calls, (0.5, 0.1)):
         what = describe("dropout", args, kwargs)
         check_dropped(run(graph, args, kwargs, what), args[0], p, what, 0.05)

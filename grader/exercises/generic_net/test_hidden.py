@@ -6,6 +6,7 @@ grader reads off the same model itself."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -13,18 +14,19 @@ import pytest
 import torch
 import torch.nn as nn
 
-from grader.exercises.common import export, expect_failure_explained, shape_str
+from grader.exercises.common import expect_failure_explained, export, shape_str
 from grader.grading.checks import Mismatch, expect, expect_close, expect_equal, expect_shape
 from grader.grading.layers import layers
 from grader.grading.reference import solution
-from grader.grading.scenario import Exported, Scenario, kit, not_connected
+from grader.grading.scenario import Exported, Scenario, Submission, kit, not_connected
+from grader.grading.secret import Draw
 from grader.inside.kit import build, scaled_weights
 
 EXERCISE = "generic_net"
 TIMEOUT = 120
 
 
-def config(input_shape, num_outputs) -> str:
+def config(input_shape: tuple[int, ...], num_outputs: int) -> str:
     return f"Net({tuple(input_shape)}, {num_outputs})"
 
 
@@ -43,7 +45,8 @@ def fc1_features(input_shape: tuple[int, ...]) -> int:
     return 16 * (((h - 4) // 2 - 4) // 2) * (((w - 4) // 2 - 4) // 2)
 
 
-def export_net(submission, rng, input_shape, num_outputs, batches: list[int]) -> Exported:
+def export_net(submission: Submission, rng: Draw, input_shape: tuple[int, ...], num_outputs: int, batches: list[int]
+               ) -> Exported:
     examples = [rng.randn(n, *input_shape) for n in batches]
     return export(submission, EXERCISE, "generic_net.Net", (tuple(input_shape), num_outputs), examples,
                   config(input_shape, num_outputs), rng, timeout=TIMEOUT)
@@ -52,19 +55,22 @@ def export_net(submission, rng, input_shape, num_outputs, batches: list[int]) ->
 SHAPES_HINT = "conv1 C->6 5x5, conv2 6->16 5x5, fc1 n->120, fc2 120->84, fc3 84->num_outputs, all with bias"
 
 
-def weights_for(net: Exported, input_shape, num_outputs, rng) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+def weights_for(net: Exported, input_shape: tuple[int, ...], num_outputs: int, rng: Draw
+                ) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
     """Random weights (1/sqrt(fan_in) scale): in the reference's parameter order, and in the student's."""
     weights = scaled_weights([list(s) for s in reference_shapes(input_shape, num_outputs)], rng.generator)
     return weights, net.by_shape(weights, SHAPES_HINT)
 
 
-def reference_output(input_shape, num_outputs, weights: list[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+def reference_output(input_shape: tuple[int, ...], num_outputs: int, weights: list[torch.Tensor], x: torch.Tensor
+                     ) -> torch.Tensor:
     """The reference Net's scores with these weights (in its own parameter order)."""
     reference = solution("generic_net").Net(input_shape, num_outputs)
     with torch.no_grad():
         for p, w in zip(reference.parameters(), weights):
             p.copy_(w)
-        return reference(x)
+        scores: torch.Tensor = reference(x)
+        return scores
 
 
 def expect_fc1(net: Exported, expected: int, what: str, reveal: bool) -> None:
@@ -86,7 +92,8 @@ def expect_all_grads(net: Exported, params: list[torch.Tensor], x: torch.Tensor,
                        "gradient: every layer must be part of the forward pass")
 
 
-def expect_net(submission, rng, input_shape, num_outputs, batch, reveal: bool) -> tuple[Exported, list, list, torch.Tensor]:
+def expect_net(submission: Submission, rng: Draw, input_shape: tuple[int, ...], num_outputs: int, batch: int, reveal: bool
+               ) -> tuple[Exported, list[torch.Tensor], list[torch.Tensor], torch.Tensor]:
     """fc1's in_features, the output's shape, the parameter count and gradient flow of one configuration."""
     what = config(input_shape, num_outputs)
     net = export_net(submission, rng, input_shape, num_outputs, [batch])
@@ -103,14 +110,14 @@ def expect_net(submission, rng, input_shape, num_outputs, batch, reveal: bool) -
 
 
 @pytest.mark.points(1)
-def test_net_fc1_in_features_rgb128(submission, rng):
+def test_net_fc1_in_features_rgb128(submission: Submission, rng: Draw) -> None:
     """Net((3, 128, 128), 3) sizes fc1 by a dummy pass: 13,456 features"""
     net, _, _, _ = expect_net(submission, rng, (3, 128, 128), 3, batch=2, reveal=True)
     expect_equal(net.n_params, 13_456 * 120 + 120 + 456 + 2416 + 10_164 + 255, "Net((3, 128, 128), 3)'s parameter count")
 
 
 @pytest.mark.points(1)
-def test_net_fc1_in_features_lenet(submission, rng):
+def test_net_fc1_in_features_lenet(submission: Submission, rng: Draw) -> None:
     """Net((1, 32, 32), 10) is the workshop's LeNet: 400 features, 61,706 parameters and LeNet's scores"""
     net, weights, params, x = expect_net(submission, rng, (1, 32, 32), 10, batch=5, reveal=True)
     expect_equal(net.n_params, 61_706, "Net((1, 32, 32), 10)'s parameter count")
@@ -120,18 +127,18 @@ def test_net_fc1_in_features_lenet(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_net_fc1_in_features_seed_sizes(submission, rng):
+def test_net_fc1_in_features_seed_sizes(submission: Submission, rng: Draw) -> None:
     """Seed 003's (1, 150, 150) radio galaxies and the large (3, 512, 512): one light batch each"""
     expect_net(submission, rng, (1, 150, 150), 2, batch=1, reveal=True)
     expect_net(submission, rng, (3, 512, 512), 4, batch=1, reveal=True)
 
 
-def odd_shape(rng) -> tuple[int, int, int]:
+def odd_shape(rng: Draw) -> tuple[int, int, int]:
     return (rng.integer(1, 5), rng.integer(26, 70), rng.integer(26, 100))
 
 
 @pytest.mark.points(1)
-def test_net_odd_input_shape(submission, rng):
+def test_net_odd_input_shape(submission: Submission, rng: Draw) -> None:
     """Net(input_shape, n) for unseen non-square shapes and channel counts, with the right scores"""
     for _ in range(2):
         shape, outputs = odd_shape(rng), rng.integer(2, 9)
@@ -142,7 +149,7 @@ def test_net_odd_input_shape(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_net_layer_shapes(submission, rng):
+def test_net_layer_shapes(submission: Submission, rng: Draw) -> None:
     """each conv and linear layer sees and gives the right shapes, with 5x5 kernels, stride 1 and no padding"""
     for input_shape, batch in [(odd_shape(rng), 7), ((3, 128, 128), 1)]:
         c, h, w = input_shape
@@ -175,7 +182,7 @@ def test_net_layer_shapes(submission, rng):
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("batch", [1, 7, 64])
-def test_net_any_batch_size(submission, rng, batch):
+def test_net_any_batch_size(submission: Submission, rng: Draw, batch: int) -> None:
     """Net((3, 40, 36), 7) gives the right scores for batches of 1, 7 and 64"""
     input_shape = (3, 40, 36)
     net = export_net(submission, rng, input_shape, 7, [batch])
@@ -191,7 +198,7 @@ def test_net_any_batch_size(submission, rng, batch):
 
 
 @pytest.mark.points(1)
-def test_net_parameter_counts(submission, rng):
+def test_net_parameter_counts(submission: Submission, rng: Draw) -> None:
     """Net(input_shape, n) has exactly LeNet's parameters for unseen shapes and output counts"""
     for _ in range(3):
         input_shape, outputs = odd_shape(rng), rng.integer(2, 12)
@@ -205,7 +212,7 @@ def test_net_parameter_counts(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_net_gradient_flow(submission, rng):
+def test_net_gradient_flow(submission: Submission, rng: Draw) -> None:
     """every parameter of Net gets a finite, non-zero gradient, for unseen shapes and batches"""
     for _ in range(3):
         input_shape, outputs, batch = odd_shape(rng), rng.integer(2, 10), rng.integer(1, 9)
@@ -234,7 +241,7 @@ def trace_rows(model: nn.Module, input_shape: tuple[int, ...]) -> list[tuple[str
     return rows
 
 
-def sequential_model(rng) -> tuple[dict, tuple[int, ...]]:
+def sequential_model(rng: Draw) -> tuple[dict[str, Any], tuple[int, ...]]:
     c0, c1, c2, f, k = rng.integer(1, 4), rng.integer(3, 8), rng.integer(3, 9), rng.integer(5, 12), rng.integer(2, 6)
     h, w = rng.integer(12, 20), rng.integer(10, 18)
     ph, pw = h // 2, w // 2
@@ -245,7 +252,7 @@ def sequential_model(rng) -> tuple[dict, tuple[int, ...]]:
     return {"kind": "layer", "spec": ["Sequential", layers_]}, (c0, h, w)
 
 
-def shared_model(rng) -> tuple[dict, tuple[int, ...]]:
+def shared_model(rng: Draw) -> tuple[dict[str, Any], tuple[int, ...]]:
     """Blocks and a pool called twice, a custom leaf with a parameter, a ModuleList, an unused layer,
     functional work between the modules."""
     c, hidden, k = rng.integer(2, 5), rng.integer(4, 8), rng.integer(2, 6)
@@ -262,13 +269,13 @@ def shared_model(rng) -> tuple[dict, tuple[int, ...]]:
     return spec, (2, 11, 17)
 
 
-def summarize_rows(submission, rng, spec: dict, input_shape: tuple[int, ...]) -> Any:
+def summarize_rows(submission: Submission, rng: Draw, spec: dict[str, Any], input_shape: tuple[int, ...]) -> Any:
     s = Scenario(EXERCISE)
     rows = s.call("generic_net.summarize", kit(**spec), input_shape)
     return s.run(submission, seed=rng.seed()).value(rows)
 
 
-def expect_rows(rows: Any, expected: list, what: str, hint: str) -> None:
+def expect_rows(rows: Any, expected: list[tuple[str, tuple[int, ...], int]], what: str, hint: str) -> None:
     expect(isinstance(rows, list), f"{what} returned a {type(rows).__name__}, expected a list of (name, shape, "
            "parameter count) tuples")
     for i, row in enumerate(rows):
@@ -289,7 +296,7 @@ def expect_rows(rows: Any, expected: list, what: str, hint: str) -> None:
 
 
 @pytest.mark.points(1)
-def test_summarize_sequential(submission, rng):
+def test_summarize_sequential(submission: Submission, rng: Draw) -> None:
     """summarize gives one (name, output shape, own parameter count) row per leaf of an unseen nn.Sequential"""
     spec, shape = sequential_model(rng)
     expect_rows(summarize_rows(submission, rng, spec, shape), trace_rows(build(spec), shape),
@@ -299,7 +306,7 @@ def test_summarize_sequential(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_summarize_call_order(submission, rng):
+def test_summarize_call_order(submission: Submission, rng: Draw) -> None:
     """summarize records leaf calls in order: nested blocks called twice, a custom layer, a ModuleList, an unused layer"""
     spec, shape = shared_model(rng)
     expect_rows(summarize_rows(submission, rng, spec, shape), trace_rows(build(spec), shape),
@@ -309,7 +316,7 @@ def test_summarize_call_order(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_summarize_leaf_models(submission, rng):
+def test_summarize_leaf_models(submission: Submission, rng: Draw) -> None:
     """a model without children is itself a leaf: one row, for a conv, a flatten and a custom layer"""
     c = rng.integer(2, 6)
     for layer, shape, what in [(["Conv2d", [2, c, [3, 2]], {"stride": [2, 1]}], (2, 9, 7), f"nn.Conv2d(2, {c}, (3, 2))"),
@@ -321,7 +328,7 @@ def test_summarize_leaf_models(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_summarize_net(submission, rng):
+def test_summarize_net(submission: Submission, rng: Draw) -> None:
     """summarize on the student's own Net((1, 150, 150), 2): the conv and linear rows, and counts that add up"""
     s = Scenario(EXERCISE)
     net = s.call("generic_net.Net", (1, 150, 150), 2)
@@ -341,7 +348,7 @@ def test_summarize_net(submission, rng):
                  "count only each module's own parameters: module.parameters(recurse=False)")
 
 
-def guest_model(rng) -> tuple[dict, tuple[int, ...]]:
+def guest_model(rng: Draw) -> tuple[dict[str, Any], tuple[int, ...]]:
     """Linear layers, dropouts and activations in nested containers, with mixed modes and hooks of their own."""
     a, b = rng.integer(5, 10), rng.integer(3, 7)
     spec = {"kind": "module",
@@ -353,7 +360,7 @@ def guest_model(rng) -> tuple[dict, tuple[int, ...]]:
 
 
 @pytest.mark.points(1)
-def test_summarize_leaves_model_unchanged(submission, rng, advise):
+def test_summarize_leaves_model_unchanged(submission: Submission, rng: Draw, advise: Callable[[str], None]) -> None:
     """summarize leaves a model as it found it: modes, hooks, parameters and gradients, even when the forward raises"""
     spec, shape = guest_model(rng)
     model = build(spec)

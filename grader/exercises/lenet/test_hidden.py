@@ -11,6 +11,8 @@ from grader.exercises.common import expect_all_used, export, forward, reference_
 from grader.grading.checks import expect, expect_close, expect_equal, expect_shape
 from grader.grading.layers import per_sample
 from grader.grading.reference import solution
+from grader.grading.scenario import Exported, Submission
+from grader.grading.secret import Draw
 
 EXERCISE = "lenet"
 # Per-image (input, output) shapes of the conv and linear layers: pooling may be a module or F.max_pool2d,
@@ -21,17 +23,19 @@ LAYERS_HINT = "conv1 28x28, pool to 14x14, conv2 10x10, pool to 5x5, then 400 ->
 
 
 def reference(cls: str, *args: int) -> torch.nn.Module:
-    return getattr(solution("lenet"), cls)(*args)
+    module: torch.nn.Module = getattr(solution("lenet"), cls)(*args)
+    return module
 
 
-def export_net(submission, rng, cls: str, args: tuple[int, ...], batches: list[int], channels: int = 1):
+def export_net(submission: Submission, rng: Draw, cls: str, args: tuple[int, ...], batches: list[int], channels: int = 1
+               ) -> Exported:
     """The student's lenet.<cls>(*args), exported for inputs of these batch sizes."""
     examples = [rng.randn(n, channels, 32, 32) for n in batches]
     return export(submission, EXERCISE, f"lenet.{cls}", args, examples, f"{cls}{args if args else '()'}", rng)
 
 
 @pytest.mark.points(2)
-def test_net_parameters(submission, rng):
+def test_net_parameters(submission: Submission, rng: Draw) -> None:
     """Net() has LeNet's ten parameter tensors (61,706 numbers), and every one of them is used"""
     net = export_net(submission, rng, "Net", (), [2])
     expect_equal(net.param_shapes, sorted(tuple(p.shape) for p in reference("Net").parameters()),
@@ -42,7 +46,7 @@ def test_net_parameters(submission, rng):
 
 
 @pytest.mark.points(2)
-def test_net_output_shape(submission, rng):
+def test_net_output_shape(submission: Submission, rng: Draw) -> None:
     """Net() maps one 1x32x32 image to 10 scores, and every parameter takes part"""
     net = export_net(submission, rng, "Net", (), [1])
     weights = reference_weights(reference("Net"), rng)
@@ -52,7 +56,7 @@ def test_net_output_shape(submission, rng):
 
 
 @pytest.mark.points(3)
-def test_net_intermediate_shapes(submission, rng):
+def test_net_intermediate_shapes(submission: Submission, rng: Draw) -> None:
     """each conv and linear layer of Net() sees and gives LeNet's shapes, for a batch of 7"""
     net = export_net(submission, rng, "Net", (), [7])
     weights = reference_weights(reference("Net"), rng)
@@ -67,7 +71,7 @@ def test_net_intermediate_shapes(submission, rng):
 
 @pytest.mark.points(3)
 @pytest.mark.parametrize("batch", [1, 7, 64])
-def test_net_any_batch_size(submission, rng, batch):
+def test_net_any_batch_size(submission: Submission, rng: Draw, batch: int) -> None:
     """Net() computes exactly LeNet's scores with random weights, for batches of 1, 7 and 64"""
     net = export_net(submission, rng, "Net", (), [batch])
     weights = reference_weights(reference("Net"), rng)
@@ -78,7 +82,7 @@ def test_net_any_batch_size(submission, rng, batch):
 
 
 @pytest.mark.points(2)
-def test_lenet_softmax(submission, rng):
+def test_lenet_softmax(submission: Submission, rng: Draw) -> None:
     """LeNet() gives probabilities: LeNet's softmax over the classes, exactly, with random weights"""
     net = export_net(submission, rng, "LeNet", (1, 10), [5])
     weights = reference_weights(reference("LeNet"), rng)
@@ -89,7 +93,7 @@ def test_lenet_softmax(submission, rng):
 
 
 @pytest.mark.points(2)
-def test_lenet_parameters(submission, rng):
+def test_lenet_parameters(submission: Submission, rng: Draw) -> None:
     """LeNet(in_channels, num_classes) has bias-free convolutions and the right size for other channels and classes"""
     channels, classes = rng.choice([2, 3, 4]), rng.choice([3, 4, 7])
     net = export_net(submission, rng, "LeNet", (channels, classes), [2], channels=channels)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 import pytest
 import torch
@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from grader.grading.checks import Mismatch, expect, expect_close, expect_equal, expect_tensor, type_name
 from grader.grading.graphs import Graph, execute
-from grader.grading.scenario import Readings, Ref, Scenario, kit, placeholder
+from grader.grading.scenario import Readings, Ref, Scenario, Submission, kit, placeholder
 from grader.grading.secret import Draw
 from grader.inside.kit import CRITERIA, OPTIMIZERS, build as kit_build, module as kit_module, scaled_weights
 
@@ -131,7 +131,7 @@ def expected_grads(net: Net, weights: Sequence[torch.Tensor] | None, criterion: 
 def params_of(reading: dict[str, Any], what: str) -> list[dict[str, Any]]:
     params = reading.get("params") if isinstance(reading, dict) else None
     expect(isinstance(params, list), f"{what}: the network's state could not be read back")
-    return params  # type: ignore[return-value]
+    return cast(list[dict[str, Any]], params)  # just checked
 
 
 def expect_grads(params: list[dict[str, Any]], expected: list[torch.Tensor | None], what: str, hint: str) -> None:
@@ -173,7 +173,7 @@ def returned_loss(value: Any, expected: torch.Tensor, what: str, hint: str) -> N
 
 
 @pytest.mark.points(1)
-def test_dummy_target(submission, rng):
+def test_dummy_target(submission: Submission, rng: Draw) -> None:
     """dummy_target() is the float32 tensor 1, 2, ..., 10 of shape (1, 10)"""
     s = Scenario(EXERCISE)
     made = s.call("loss_backprop.dummy_target")
@@ -189,7 +189,7 @@ def test_dummy_target(submission, rng):
 # --- losses, traced and run here ------------------------------------------------------------
 
 
-def loss_graph(submission, rng: Draw, fn: str, examples: Sequence[torch.Tensor], what: str) -> Graph:
+def loss_graph(submission: Submission, rng: Draw, fn: str, examples: Sequence[torch.Tensor], what: str) -> Graph:
     """The student's loss function traced above autograd on examples like the inputs (never the inputs)."""
     s = Scenario(EXERCISE)
     step = s.trace_autograd(f"loss_backprop.{fn}", *[placeholder(x) for x in examples])
@@ -220,7 +220,7 @@ def run_loss(graph: Graph, first: torch.Tensor, second: torch.Tensor, what: str)
 
 
 @pytest.mark.points(1)
-def test_mse_loss_matches_formula(submission, rng):
+def test_mse_loss_matches_formula(submission: Submission, rng: Draw) -> None:
     """mse_loss is the mean of (output - target) ** 2 with the right gradient, on the dummy target and unseen shapes"""
     shape = (rng.integer(2, 8), rng.integer(2, 5), rng.integer(2, 6))
     batch_of = rng.integer(20, 64)
@@ -238,7 +238,7 @@ def test_mse_loss_matches_formula(submission, rng):
                      ATOL, RTOL, hint="the mean over ALL elements, and nothing detached")
 
 
-def check_cross_entropy(submission, rng: Draw, logits: torch.Tensor, labels: torch.Tensor, what: str,
+def check_cross_entropy(submission: Submission, rng: Draw, logits: torch.Tensor, labels: torch.Tensor, what: str,
                         hint: str) -> None:
     graph = loss_graph(submission, rng, "cross_entropy", [like(rng, logits), like(rng, labels)], what)
     loss, grad = run_loss(graph, logits, labels, what)
@@ -249,7 +249,7 @@ def check_cross_entropy(submission, rng: Draw, logits: torch.Tensor, labels: tor
 
 
 @pytest.mark.points(1)
-def test_cross_entropy_matches_log_softmax(submission, rng):
+def test_cross_entropy_matches_log_softmax(submission: Submission, rng: Draw) -> None:
     """cross_entropy is the batch mean of -log_softmax(logits)[i, labels[i]], with its gradient, on unseen sizes"""
     for n, c in [(1, 10), (rng.integer(2, 9), rng.integer(2, 4)), (rng.integer(30, 64), rng.integer(5, 12))]:
         logits, labels = rng.randn(n, c, scale=2.0), rng.randint(0, c, (n,))
@@ -259,7 +259,7 @@ def test_cross_entropy_matches_log_softmax(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_cross_entropy_large_logits(submission, rng):
+def test_cross_entropy_large_logits(submission: Submission, rng: Draw) -> None:
     """cross_entropy stays exact for raw scores in the hundreds, even when the label is the least likely class"""
     n, c = rng.integer(6, 12), rng.integer(4, 8)
     logits = rng.randn(n, c, scale=60.0)
@@ -273,7 +273,7 @@ def test_cross_entropy_large_logits(submission, rng):
 # --- gradients, read back after the student's code ran --------------------------------------
 
 
-def gradients_run(submission, rng: Draw, net: Net, fn: str, criterion: str, x: torch.Tensor, y: torch.Tensor,
+def gradients_run(submission: Submission, rng: Draw, net: Net, fn: str, criterion: str, x: torch.Tensor, y: torch.Tensor,
                   *extra: int) -> tuple[Any, list[dict[str, Any]]]:
     """fn(net, criterion, x, y, *extra) on the kit network with old values in .grad: what it returned,
     and the parameters (values, gradients) read back afterwards."""
@@ -292,7 +292,7 @@ GRAD_CASES = {"conv_mse_dummy": ("conv", "mse", 1, 10), "deep_ce_batch": ("deep"
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("case", list(GRAD_CASES))
-def test_compute_gradients_matches_autograd(submission, rng, case):
+def test_compute_gradients_matches_autograd(submission: Submission, rng: Draw, case: str) -> None:
     """compute_gradients leaves exactly this batch's gradient in .grad, whatever .grad held, and returns the loss"""
     kind, criterion, n, outputs = GRAD_CASES[case]
     net = kit_net(rng, kind, outputs)
@@ -307,7 +307,7 @@ def test_compute_gradients_matches_autograd(submission, rng, case):
 
 
 @pytest.mark.points(2)
-def test_accumulate_gradients_adds_up(submission, rng):
+def test_accumulate_gradients_adds_up(submission: Submission, rng: Draw) -> None:
     """accumulate_gradients(..., times=k) leaves k times one batch's gradient in .grad, for several k and networks"""
     for kind, criterion, times in [("deep", "mse", 1), ("deep", "mse", 2), ("conv", "ce", rng.integer(3, 5)),
                                    ("mlp", "mse", 3)]:
@@ -331,7 +331,7 @@ def some_grads(rng: Draw, net: Net, missing: set[int], scale: float = 1.0) -> li
             for i, (shape, trainable) in enumerate(zip(net.shapes, net.trainable))]
 
 
-def update_run(submission, rng: Draw, net: Net, fn: str, steps: list[list[torch.Tensor | None]], *args: Any,
+def update_run(submission: Submission, rng: Draw, net: Net, fn: str, steps: list[list[torch.Tensor | None]], *args: Any,
                state: bool = False, **kwargs: Any) -> list[list[dict[str, Any]]]:
     """For each list of gradients: set them as .grad, call fn(net.parameters(), [a kit dict,] *args, **kwargs);
     the parameters read back after each call."""
@@ -349,7 +349,7 @@ def update_run(submission, rng: Draw, net: Net, fn: str, steps: list[list[torch.
 
 
 @pytest.mark.points(2)
-def test_sgd_update_moves_by_lr_grad(submission, rng):
+def test_sgd_update_moves_by_lr_grad(submission: Submission, rng: Draw) -> None:
     """sgd_update(net.parameters(), lr) moves each parameter by -lr * grad, skips those without a gradient, and
     leaves them trainable leaves"""
     for kind, lr in [("deep", rng.uniform(0.1, 0.9)), ("mlp", rng.uniform(1e-4, 1e-2)),
@@ -375,8 +375,10 @@ def adagrad_by_formula(weights: Sequence[torch.Tensor], steps: list[list[torch.T
         for i, g in enumerate(grads):
             if g is None:
                 continue
-            sums[i] = (sums[i] if sums[i] is not None else torch.zeros_like(g)) + g * g
-            current[i] = current[i] - lr * g / (sums[i].sqrt() + eps)  # type: ignore[union-attr]
+            previous = sums[i]
+            total = (previous if previous is not None else torch.zeros_like(g)) + g * g
+            sums[i] = total
+            current[i] = current[i] - lr * g / (total.sqrt() + eps)
         trajectory.append([c.clone() for c in current])
     return trajectory
 
@@ -408,7 +410,7 @@ def adagrad_case(rng: Draw, eps: float | None) -> tuple[dict[str, float], float,
 
 
 @pytest.mark.points(1)
-def test_adagrad_update_formula(submission, rng):
+def test_adagrad_update_formula(submission: Submission, rng: Draw) -> None:
     """one adagrad_update from an empty state moves each weight by -lr * grad / (sqrt(grad ** 2) + eps), for the
     default eps and a large one"""
     for kind, eps in [("mlp", None), ("conv", rng.uniform(0.05, 0.5))]:
@@ -423,7 +425,7 @@ def test_adagrad_update_formula(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_adagrad_update_matches_torch(submission, rng):
+def test_adagrad_update_matches_torch(submission: Submission, rng: Draw) -> None:
     """k adagrad_update calls on one state dict match k steps of torch.optim.Adagrad, with gradients of growing and
     shrinking size, missing gradients and a large eps"""
     for kind, eps in [("deep", None), ("mlp", rng.uniform(0.05, 0.5))]:
@@ -446,7 +448,7 @@ def test_adagrad_update_matches_torch(submission, rng):
 def described_optimizer(description: Any, model: torch.nn.Module, what: str,
                         expected_class: str) -> torch.optim.Optimizer:
     """The optimizer the description stands for, rebuilt here on the grader's own copy of the network."""
-    expect(isinstance(description, dict) and description.get("is_optimizer"),
+    expect(isinstance(description, dict) and bool(description.get("is_optimizer")),
            f"{what} returned a {description.get('class') if isinstance(description, dict) else '?'}, expected a "
            f"torch.optim.{expected_class}")
     name = description["class"]
@@ -473,7 +475,7 @@ def trajectory(model: torch.nn.Module, opt: torch.optim.Optimizer,
     return out
 
 
-def check_optimizer_factory(submission, rng: Draw, fn: str, expected_class: str, default_lr: float) -> None:
+def check_optimizer_factory(submission: Submission, rng: Draw, fn: str, expected_class: str, default_lr: float) -> None:
     """fn(net[, lr]) judged by the optimizer it describes (rebuilt and stepped here beside the reference one) and by
     what it does in the worker: two step()s on the grader's gradients, parameters read back after each."""
     for kind, lr in [("deep", round(rng.uniform(0.05, 0.5), 3)), ("conv", None)]:
@@ -515,13 +517,13 @@ def check_optimizer_factory(submission, rng: Draw, fn: str, expected_class: str,
 
 
 @pytest.mark.points(1)
-def test_make_optimizer(submission, rng):
+def test_make_optimizer(submission: Submission, rng: Draw) -> None:
     """make_optimizer(net, lr) is a plain SGD over all of net's parameters that steps like one, lr defaulting to 0.01"""
     check_optimizer_factory(submission, rng, "make_optimizer", "SGD", 0.01)
 
 
 @pytest.mark.points(1)
-def test_make_adagrad(submission, rng):
+def test_make_adagrad(submission: Submission, rng: Draw) -> None:
     """make_adagrad(net, lr) is seed 003's Adagrad over all of net's parameters and steps like one, lr defaulting
     to 0.01"""
     check_optimizer_factory(submission, rng, "make_adagrad", "Adagrad", 0.01)
@@ -556,7 +558,7 @@ STEP_CASES = {  # network, loss, batch sizes (0: the dummy target's single sampl
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("case", list(STEP_CASES))
-def test_training_step_updates_parameters(submission, rng, case):
+def test_training_step_updates_parameters(submission: Submission, rng: Draw, case: str) -> None:
     """training_step returns each batch's loss as a float and leaves the weights the right loop gives, with the
     optimizer it was given and old values in .grad"""
     kind, criterion, sizes, kind_of_optimizer, options = STEP_CASES[case]

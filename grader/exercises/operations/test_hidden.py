@@ -4,6 +4,9 @@ values are compared here with torch's own functions or the reference solution.""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -12,14 +15,16 @@ from grader.exercises.common import check_dropped, nonzero_randn, picture, shape
 from grader.grading.checks import Mismatch, expect, expect_close, expect_equal, expect_shape, expect_tensor, type_name
 from grader.grading.layers import layers
 from grader.grading.reference import solution
-from grader.grading.scenario import Exported, Readings, Scenario, kit, not_connected
+from grader.grading.scenario import Exported, Readings, Ref, Scenario, Step, Submission, kit, not_connected
+from grader.grading.secret import Draw
 from grader.inside.kit import module as kit_module
 
 EXERCISE = "operations"
+Pair = int | tuple[int, int]  # a kernel size, stride or padding: one for both dimensions, or (height, width)
 
 
-def export_layer(submission, rng, factory: str, args: tuple, inputs: list[torch.Tensor], modes=None,
-                 values: bool = True) -> Exported:
+def export_layer(submission: Submission, rng: Draw, factory: str, args: tuple[Any, ...], inputs: list[torch.Tensor],
+                 modes: Sequence[str | None] | None = None, values: bool = True) -> Exported:
     """operations.<factory>(*args), exported for examples of the inputs' shapes (never the inputs)."""
     s = Scenario(EXERCISE)
     layer = s.call(f"operations.{factory}", *args)
@@ -55,7 +60,7 @@ CONV1_INPUTS = [(1, 1, 32, 32), (7, 1, 32, 32), (64, 1, 32, 32), (3, 1, 17, 23),
 
 
 @pytest.mark.points(1)
-def test_lenet_conv1_shape(submission, rng):
+def test_lenet_conv1_shape(submission: Submission, rng: Draw) -> None:
     """lenet_conv1() trims 2 pixels per side for any batch and image size, with the right values"""
     xs = [rng.randn(*s) for s in CONV1_INPUTS]
     conv = export_layer(submission, rng, "lenet_conv1", (), xs)
@@ -71,7 +76,7 @@ def test_lenet_conv1_shape(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_lenet_conv1_parameters(submission, rng):
+def test_lenet_conv1_parameters(submission: Submission, rng: Draw) -> None:
     """lenet_conv1() has exactly one 6x1x5x5 weight (150 numbers, no bias), and every weight is used"""
     x = rng.randn(4, 1, 32, 32)
     conv = export_layer(submission, rng, "lenet_conv1", (), [x])
@@ -94,7 +99,7 @@ SAME_INPUTS = [(1, 2, 10, 8), (7, 2, 10, 8), (64, 2, 10, 8), (3, 2, 7, 13), (2, 
 
 
 @pytest.mark.points(2)
-def test_same_size_conv_shape(submission, rng):
+def test_same_size_conv_shape(submission: Submission, rng: Draw) -> None:
     """same_size_conv() keeps any image size for batches of 1, 7 and 64, with the right values"""
     xs = [rng.randn(*s) for s in SAME_INPUTS]
     conv = export_layer(submission, rng, "same_size_conv", (), xs)
@@ -111,16 +116,16 @@ def test_same_size_conv_shape(submission, rng):
                      hint="kernel (5, 3) = (height, width), stride 1, zero padding (2, 1)")
 
 
-def conv_case(rng) -> tuple[dict, tuple[int, ...]]:
+def conv_case(rng: Draw) -> tuple[dict[str, Any], tuple[int, ...]]:
     """A random nn.Conv2d configuration and an input shape for it."""
     k = (rng.integer(1, 5), rng.integer(1, 4))
-    conv = {"in_channels": rng.integer(1, 4), "out_channels": rng.integer(1, 6), "kernel_size": list(k),
+    conv: dict[str, Any] = {"in_channels": rng.integer(1, 4), "out_channels": rng.integer(1, 6), "kernel_size": list(k),
             "stride": rng.integer(1, 2), "padding": [rng.integer(0, k[0] // 2), rng.integer(0, k[1] // 2)]}
     return conv, (rng.integer(1, 5), conv["in_channels"], rng.integer(k[0], 12), rng.integer(k[1], 12))
 
 
-def set_weights(submission, rng, conv: dict, weight: torch.Tensor, bias: torch.Tensor, x: torch.Tensor
-                ) -> tuple[Readings, object, object, str]:
+def set_weights(submission: Submission, rng: Draw, conv: dict[str, Any], weight: torch.Tensor, bias: torch.Tensor,
+                x: torch.Tensor) -> tuple[Readings, Ref, Step, str]:
     """set_conv_weights on a fresh nn.Conv2d(**conv); the convolution and what the function returned, exported."""
     s = Scenario(EXERCISE)
     layer = s.build(kit("module", modules={"conv": ["Conv2d", [], conv]}))
@@ -133,7 +138,7 @@ def set_weights(submission, rng, conv: dict, weight: torch.Tensor, bias: torch.T
 
 
 @pytest.mark.points(2)
-def test_set_conv_weights(submission, rng):
+def test_set_conv_weights(submission: Submission, rng: Draw) -> None:
     """set_conv_weights makes random convolutions compute exactly F.conv2d with the given weight and bias,
     and returns the convolution"""
     for _ in range(3):
@@ -152,7 +157,7 @@ def test_set_conv_weights(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_set_conv_weights_trainable(submission, rng):
+def test_set_conv_weights_trainable(submission: Submission, rng: Draw) -> None:
     """after set_conv_weights the weight and bias are trainable parameters the convolution uses"""
     conv, shape = conv_case(rng)
     weight = rng.rand(conv["out_channels"], conv["in_channels"], *conv["kernel_size"]) - 0.5
@@ -169,9 +174,10 @@ def test_set_conv_weights_trainable(submission, rng):
     grad_out = rng.randn(*F.conv2d(x, weight, bias, stride=conv["stride"], padding=tuple(conv["padding"])).shape)
     grads = exported.gradients(0, params, [x], grad_out)
     w, b = weight.clone().requires_grad_(), bias.clone().requires_grad_()
-    (F.conv2d(x, w, b, stride=conv["stride"], padding=tuple(conv["padding"])) * grad_out).sum().backward()
+    w_grad, b_grad = torch.autograd.grad(
+        (F.conv2d(x, w, b, stride=conv["stride"], padding=tuple(conv["padding"])) * grad_out).sum(), (w, b))
     for got, info in zip(grads, exported.params):
-        reference = w.grad if info.shape == tuple(weight.shape) else b.grad
+        reference = w_grad if info.shape == tuple(weight.shape) else b_grad
         expect(got is not None, f"after {what}, the convolution's output does not depend on its {info.name}")
         expect_close(got, reference, f"the gradient of conv(x) with respect to {info.name} after {what}")
 
@@ -179,7 +185,7 @@ def test_set_conv_weights_trainable(submission, rng):
 # --- output size --------------------------------------------------------------------
 
 
-def true_size(size: int, kernel: int, stride: int, padding: int, dilation: int, pool: bool) -> int:
+def true_size(size: int, kernel: int, stride: int, padding: int, dilation: int, *, pool: bool) -> int:
     """The size torch's own convolution / max pooling gives (trusted), the ground truth for output_size."""
     x = torch.zeros(1, 1, size, size)
     if pool:
@@ -187,7 +193,7 @@ def true_size(size: int, kernel: int, stride: int, padding: int, dilation: int, 
     return int(F.conv2d(x, torch.zeros(1, 1, kernel, kernel), None, stride, padding, dilation).shape[-1])
 
 
-def size_configs(rng, dilations: tuple[int, ...], count: int) -> list[tuple[list[int], bool]]:
+def size_configs(rng: Draw, dilations: tuple[int, ...], count: int) -> list[tuple[list[int], bool]]:
     configs: list[tuple[list[int], bool]] = []
     while len(configs) < count:
         pool = rng.uniform(0, 1) < 0.4
@@ -199,7 +205,7 @@ def size_configs(rng, dilations: tuple[int, ...], count: int) -> list[tuple[list
     return configs
 
 
-def check_output_sizes(submission, rng, configs: list[tuple[list[int], bool]], positional: bool = False) -> None:
+def check_output_sizes(submission: Submission, rng: Draw, configs: list[tuple[list[int], bool]], positional: bool = False) -> None:
     s = Scenario(EXERCISE)
     calls = [s.call("operations.output_size", *(args[:4] if positional and args[4] == 1 else args))
              for args, _ in configs]
@@ -218,7 +224,7 @@ def check_output_sizes(submission, rng, configs: list[tuple[list[int], bool]], p
 
 
 @pytest.mark.points(1)
-def test_output_size(submission, rng):
+def test_output_size(submission: Submission, rng: Draw) -> None:
     """output_size agrees with real nn.Conv2d and nn.MaxPool2d layers on the seeds' and many random configurations"""
     seeds = [[32, 5, 1, 0, 1], [28, 2, 2, 0, 1], [14, 5, 1, 0, 1], [10, 2, 2, 0, 1],
              [10, 5, 1, 2, 1], [8, 3, 1, 1, 1], [10, 3, 2, 1, 1], [8, 3, 2, 1, 1]]
@@ -226,7 +232,7 @@ def test_output_size(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_output_size_floor_and_dilation(submission, rng):
+def test_output_size_floor_and_dilation(submission: Submission, rng: Draw) -> None:
     """output_size rounds down, knows dilation and returns an int, on random configurations"""
     configs = size_configs(rng, (2, 3), 30) + [([7, 2, 2, 0, 1], True), ([9, 3, 2, 1, 2], False),
                                                ([33, 4, 3, 1, 1], True), ([5, 1, 4, 0, 3], False)]
@@ -240,7 +246,7 @@ ACTIVATION_INPUTS = ["15 special values from -1e4 to 1e4", "a (7, 3, 5, 4) tenso
                      "a (64, 10) tensor", "a (1, 1, 1, 1) tensor"]
 
 
-def call_each(submission, rng, fn: str, calls: list[tuple]) -> list:
+def call_each(submission: Submission, rng: Draw, fn: str, calls: list[tuple[Any, ...]]) -> list[Any]:
     """operations.<fn>(*args) for each argument tuple, in one request; the values returned."""
     s = Scenario(EXERCISE)
     made = [s.call(f"operations.{fn}", *args) for args in calls]
@@ -248,7 +254,8 @@ def call_each(submission, rng, fn: str, calls: list[tuple]) -> list:
     return [readings.value(m) for m in made]
 
 
-def check_activation(submission, rng, fn: str, reference, hint: str) -> None:
+def check_activation(submission: Submission, rng: Draw, fn: str, reference: Callable[[torch.Tensor], torch.Tensor],
+                     hint: str) -> None:
     xs = [SPECIAL.clone(), rng.randn(7, 3, 5, 4, scale=10.0), rng.randn(64, 10, scale=3.0), rng.randn(1, 1, 1, 1)]
     for x, got, name in zip(xs, call_each(submission, rng, fn, [(x,) for x in xs]), ACTIVATION_INPUTS):
         expect_close(expect_tensor(got, f"{fn}(x) for {name}"), reference(x), f"{fn}(x) for {name}", atol=1e-6,
@@ -256,19 +263,19 @@ def check_activation(submission, rng, fn: str, reference, hint: str) -> None:
 
 
 @pytest.mark.points(1)
-def test_relu(submission, rng):
+def test_relu(submission: Submission, rng: Draw) -> None:
     """relu agrees exactly with torch.relu on random, negative and very large inputs"""
     check_activation(submission, rng, "relu", torch.relu, "max(x, 0), element-wise, same shape as x")
 
 
 @pytest.mark.points(1)
-def test_sigmoid(submission, rng):
+def test_sigmoid(submission: Submission, rng: Draw) -> None:
     """sigmoid agrees with torch.sigmoid on random, negative and very large inputs"""
     check_activation(submission, rng, "sigmoid", torch.sigmoid, "torch.sigmoid: values in (0, 1), no overflow to nan")
 
 
 @pytest.mark.points(1)
-def test_tanh(submission, rng):
+def test_tanh(submission: Submission, rng: Draw) -> None:
     """tanh agrees with torch.tanh on random, negative and very large inputs"""
     check_activation(submission, rng, "tanh", torch.tanh, "torch.tanh; (e^2x - 1) / (e^2x + 1) overflows to nan for large x")
 
@@ -276,7 +283,8 @@ def test_tanh(submission, rng):
 # --- pooling ------------------------------------------------------------------------
 
 
-def check_pool_layer(submission, rng, factory: str, shapes, reference, hint: str, shift: float) -> None:
+def check_pool_layer(submission: Submission, rng: Draw, factory: str, shapes: list[tuple[int, ...]],
+                     reference: Callable[[torch.Tensor], torch.Tensor], hint: str, shift: float) -> None:
     """operations.<factory>() called on random inputs in the worker; the values compared here."""
     xs = [rng.randn(*s, shift=shift) for s in shapes]
     s = Scenario(EXERCISE)
@@ -292,21 +300,22 @@ def check_pool_layer(submission, rng, factory: str, shapes, reference, hint: str
 
 
 @pytest.mark.points(1)
-def test_lenet_pool(submission, rng):
+def test_lenet_pool(submission: Submission, rng: Draw) -> None:
     """lenet_pool() is 2x2 max pooling with stride 2 for batches of 1, 7 and 64 and odd sizes"""
     check_pool_layer(submission, rng, "lenet_pool", [(1, 6, 28, 28), (7, 6, 28, 28), (64, 6, 28, 28), (3, 2, 9, 11)],
                      lambda x: F.max_pool2d(x, 2, 2), "MAX pooling, kernel_size=2, stride=2, no padding", shift=-0.5)
 
 
 @pytest.mark.points(1)
-def test_overlapping_pool(submission, rng):
+def test_overlapping_pool(submission: Submission, rng: Draw) -> None:
     """overlapping_pool() is 3x3 max pooling, stride 2, padding 1 (padding counts as -inf) on several batches and sizes"""
     check_pool_layer(submission, rng, "overlapping_pool", [(1, 3, 10, 8), (7, 3, 10, 8), (64, 1, 10, 8), (2, 5, 13, 9)],
                      lambda x: F.max_pool2d(x, 3, 2, 1), "kernel_size=3, stride=2, padding=1; max pooling pads with -inf",
                      shift=-1.5)
 
 
-def check_pool_function(submission, rng, fn: str, cases, reference, hint: str) -> None:
+def check_pool_function(submission: Submission, rng: Draw, fn: str, cases: list[PoolCase],
+                        reference: Callable[..., torch.Tensor], hint: str) -> None:
     xs = [(rng.randn(*shape, shift=shift), args) for shape, shift, args in cases]
     for (x, args), got in zip(xs, call_each(submission, rng, fn, [(x, *args) for x, args in xs])):
         what = f"{fn}(x, {', '.join(map(str, args))}) for x of shape {shape_str(x)}"
@@ -315,34 +324,35 @@ def check_pool_function(submission, rng, fn: str, cases, reference, hint: str) -
         expect_close(got, expected, what, hint=hint)
 
 
-AVG_CASES = [((1, 1, 4, 4), 0.0, (2, 2)), ((7, 3, 10, 8), 0.0, (3, 2)), ((2, 4, 9, 11), 1.0, ((2, 3), (1, 2))),
+PoolCase = tuple[tuple[int, ...], float, tuple[Pair, ...]]  # x's shape, its shift, the arguments after x
+AVG_CASES: list[PoolCase] = [((1, 1, 4, 4), 0.0, (2, 2)), ((7, 3, 10, 8), 0.0, (3, 2)), ((2, 4, 9, 11), 1.0, ((2, 3), (1, 2))),
              ((64, 2, 6, 6), -1.0, (3, 3)), ((3, 1, 8, 5), 0.0, ((3, 2), 2)), ((1, 2, 7, 7), 0.5, (4, 1))]
-MIN_CASES = [((1, 1, 4, 4), 0.0, (2, 2)), ((7, 3, 10, 8), 2.0, (3, 2)), ((2, 4, 9, 11), -1.0, ((2, 3), (1, 2))),
+MIN_CASES: list[PoolCase] = [((1, 1, 4, 4), 0.0, (2, 2)), ((7, 3, 10, 8), 2.0, (3, 2)), ((2, 4, 9, 11), -1.0, ((2, 3), (1, 2))),
              ((64, 2, 6, 6), 0.0, (3, 3)), ((3, 1, 8, 5), 0.0, ((3, 2), 2)), ((1, 2, 7, 7), 3.0, (4, 1))]
-MIN_PAD_CASES = [((1, 3, 10, 8), 3.0, (3, 2, 1)), ((7, 2, 9, 11), 2.0, ((3, 5), (2, 1), (1, 2))),
+MIN_PAD_CASES: list[PoolCase] = [((1, 3, 10, 8), 3.0, (3, 2, 1)), ((7, 2, 9, 11), 2.0, ((3, 5), (2, 1), (1, 2))),
                  ((64, 1, 6, 6), 2.5, (2, 1, 1)), ((2, 4, 10, 9), 3.0, (4, 3, 2)), ((3, 2, 8, 8), -3.0, (3, 2, 1))]
 
 
-def torch_min_pool(x, k, s, p=0):
+def torch_min_pool(x: torch.Tensor, k: Pair, s: Pair, p: Pair = 0) -> torch.Tensor:
     return -F.max_pool2d(-x, k, s, p)
 
 
 @pytest.mark.points(1)
-def test_avg_pool(submission, rng):
+def test_avg_pool(submission: Submission, rng: Draw) -> None:
     """avg_pool agrees with F.avg_pool2d on random inputs, (height, width) pairs and uneven sizes"""
     check_pool_function(submission, rng, "avg_pool", AVG_CASES, lambda x, k, s: F.avg_pool2d(x, k, s),
                         "the mean of each kernel_size window, moved by stride, no padding")
 
 
 @pytest.mark.points(1)
-def test_min_pool(submission, rng):
+def test_min_pool(submission: Submission, rng: Draw) -> None:
     """min_pool agrees with -F.max_pool2d(-x) on random inputs, pairs and uneven sizes"""
     check_pool_function(submission, rng, "min_pool", MIN_CASES, torch_min_pool,
                         "the smallest value of each window: -max_pool(-x)")
 
 
 @pytest.mark.points(1)
-def test_min_pool_padding(submission, rng):
+def test_min_pool_padding(submission: Submission, rng: Draw) -> None:
     """min_pool with padding ignores the padding (it counts as +inf) on random configurations"""
     check_pool_function(submission, rng, "min_pool", MIN_PAD_CASES, torch_min_pool,
                         "a padded pixel must never be the minimum: -max_pool(-x, ..., padding=p) pads with +inf")
@@ -351,7 +361,7 @@ def test_min_pool_padding(submission, rng):
 # --- batch normalisation ------------------------------------------------------------
 
 
-def reference_batch_norm(x, gamma, beta, eps=1e-5):
+def reference_batch_norm(x: torch.Tensor, gamma: torch.Tensor, beta: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
     """Training-mode batch norm, computed in float64 (a tiny variance loses digits in float32)."""
     x, gamma, beta = x.double(), gamma.double(), beta.double()
     mean = x.mean(dim=(0, 2, 3), keepdim=True)
@@ -366,13 +376,13 @@ def gamma_beta(exported: Exported, gamma: torch.Tensor, beta: torch.Tensor) -> l
     expect([p.shape for p in exported.params] == [(channels,), (channels,)],
            f"{exported.what} has parameters of shapes {[p.shape for p in exported.params]}, expected a gamma and a beta "
            f"of shape ({channels},)")
-    first = exported.params[0].value
-    swapped = first is not None and bool((first == 0).all()) and bool((exported.params[1].value == 1).all())
+    first, second = exported.params[0].value, exported.params[1].value
+    swapped = first is not None and second is not None and bool((first == 0).all()) and bool((second == 1).all())
     return [beta.clone(), gamma.clone()] if swapped else [gamma.clone(), beta.clone()]
 
 
 @pytest.mark.points(1)
-def test_batch_norm_parameters(submission, rng):
+def test_batch_norm_parameters(submission: Submission, rng: Draw) -> None:
     """batch_norm(C) has a gamma of ones and a beta of zeros per channel (2C parameters) and normalises, for several C"""
     for channels in rng.python.sample([1, 2, 3, 5, 7, 16], 4):
         x = rng.randn(4, channels, 3, 3, scale=2.0, shift=1.0)
@@ -395,7 +405,7 @@ BN_CASES = [((7, 5, 6, 3), 2.0, 1.0), ((1, 4, 2, 3), 1.0, -2.0), ((64, 2, 3, 3),
 
 
 @pytest.mark.points(2)
-def test_batch_norm_formula(submission, rng):
+def test_batch_norm_formula(submission: Submission, rng: Draw) -> None:
     """in training mode batch_norm(C) gives (x - mean) / sqrt(biased var + eps) * gamma + beta on unseen shapes"""
     for shape, scale, shift in BN_CASES:
         channels = shape[1]
@@ -409,7 +419,7 @@ def test_batch_norm_formula(submission, rng):
 
 
 @pytest.mark.points(2)
-def test_batch_norm_running_stats(submission, rng):
+def test_batch_norm_running_stats(submission: Submission, rng: Draw) -> None:
     """batch_norm(C) behaves like nn.BatchNorm2d: training updates running statistics, eval mode uses them"""
     channels = rng.integer(2, 6)
     gamma, beta = rng.randn(channels), rng.randn(channels)
@@ -441,7 +451,7 @@ def test_batch_norm_running_stats(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_skip_concat(submission, rng):
+def test_skip_concat(submission: Submission, rng: Draw) -> None:
     """skip_concat stacks x's channels then y's for unseen channel counts and batch sizes 1, 7 and 64"""
     pairs = [(rng.randn(n, rng.integer(1, 6), h, w), rng.randn(n, rng.integer(1, 6), h, w))
              for n, h, w in [(7, 6, 5), (1, 2, 2), (64, 4, 4), (3, 1, 7)]]
@@ -456,7 +466,7 @@ def test_skip_concat(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_flatten(submission, rng):
+def test_flatten(submission: Submission, rng: Draw) -> None:
     """flatten keeps the batch dimension for batches of 1, 7 and 64 and odd shapes, values in order"""
     xs = [rng.randn(*s) for s in [(1, 3, 5, 4), (7, 16, 5, 5), (64, 6, 4, 4), (5, 1, 1, 1), (2, 3, 7, 11), (1, 1, 9, 2)]]
     for x, got in zip(xs, call_each(submission, rng, "flatten", [(x,) for x in xs])):
@@ -472,7 +482,7 @@ HEAD_CASES = [(60, 2, [(1, 3, 5, 4), (7, 3, 5, 4)]), (400, 10, [(64, 16, 5, 5), 
 
 
 @pytest.mark.points(2)
-def test_classifier_head(submission, rng):
+def test_classifier_head(submission: Submission, rng: Draw) -> None:
     """classifier_head(in, out) flattens and applies one linear layer, for unseen sizes and batches of 1, 7 and 64"""
     for n_in, n_out, shapes in HEAD_CASES:
         xs = [rng.randn(*s) for s in shapes]
@@ -490,7 +500,7 @@ def test_classifier_head(submission, rng):
                          hint="flatten from dimension 1, then W x + b, and nothing else")
 
 
-def counted_specs(rng) -> list[dict]:
+def counted_specs(rng: Draw) -> list[dict[str, Any]]:
     """Kit modules to count: convolutions, batch norms, frozen, shared and bare parameters, random sizes."""
     c, k, f = rng.integer(2, 6), rng.integer(1, 4), rng.integer(3, 9)
     lenet = {"conv1": ["Conv2d", [1, 6, 5]], "relu": ["ReLU", []], "pool": ["MaxPool2d", [2]],
@@ -514,7 +524,7 @@ def counted_specs(rng) -> list[dict]:
 
 
 @pytest.mark.points(1)
-def test_count_parameters(submission, rng):
+def test_count_parameters(submission: Submission, rng: Draw) -> None:
     """count_parameters gives the true count of unseen modules, frozen, nested and batch-norm parameters included"""
     specs = counted_specs(rng)
     results = call_each(submission, rng, "count_parameters", [(kit(**spec),) for spec in specs])
@@ -536,7 +546,7 @@ def test_count_parameters(submission, rng):
 # --- dropout ------------------------------------------------------------------------
 
 
-def dropout_calls(submission, rng, p: float, calls: list[tuple[str, torch.Tensor]]) -> list:
+def dropout_calls(submission: Submission, rng: Draw, p: float, calls: list[tuple[str, torch.Tensor]]) -> list[Any]:
     """dropout(p) switched to each mode and called on each input, in one request; the outputs."""
     s = Scenario(EXERCISE)
     layer = s.call("operations.dropout", p)
@@ -549,7 +559,7 @@ def dropout_calls(submission, rng, p: float, calls: list[tuple[str, torch.Tensor
 
 
 @pytest.mark.points(2)
-def test_dropout_train(submission, rng):
+def test_dropout_train(submission: Submission, rng: Draw) -> None:
     """in training mode dropout(p) zeroes a fraction p at random, scales the rest by exactly 1/(1-p), new mask per call"""
     x = nonzero_randn(rng, 200, 250)
     for p in (0.5, 0.2, 0.7):
@@ -564,7 +574,7 @@ def test_dropout_train(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_dropout_eval(submission, rng):
+def test_dropout_eval(submission: Submission, rng: Draw) -> None:
     """dropout(p) is the identity in eval mode and drops again after train(), for several p and shapes"""
     x, x4 = nonzero_randn(rng, 100, 100), rng.randn(7, 3, 5, 4)
     for p in (0.5, 0.9):
@@ -581,7 +591,7 @@ def test_dropout_eval(submission, rng):
 # --- pictures -----------------------------------------------------------------------
 
 
-def a_digit(rng) -> torch.Tensor:
+def a_digit(rng: Draw) -> torch.Tensor:
     """A shipped MNIST training digit, padded to 1x32x32 with values in [0, 1]."""
     from grader.grading.digits import shipped
 
@@ -590,7 +600,7 @@ def a_digit(rng) -> torch.Tensor:
 
 
 @pytest.mark.points(2)
-def test_save_conv1_grid(submission, rng):
+def test_save_conv1_grid(submission: Submission, rng: Draw) -> None:
     """save_conv1_grid draws a non-blank PNG and returns conv(image)'s maps, for LeNet's conv1 and another conv"""
     c = rng.integer(2, 4)
     cases = [("LeNet's conv1 (6 kernels of 5x5) on a 1x32x32 digit", rng.randn(6, 1, 5, 5, scale=0.2),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+from typing import Any, cast
 
 import pytest
 import torch
@@ -17,7 +18,8 @@ from grader.exercises.common import picture
 from grader.grading import digits
 from grader.grading.checks import expect, expect_close, expect_equal, type_name
 from grader.grading.reference import solution
-from grader.grading.scenario import Scenario, kit
+from grader.grading.scenario import Scenario, Submission, kit
+from grader.grading.secret import Draw
 from grader.inside.kit import build
 
 EXERCISE = "training"
@@ -25,21 +27,21 @@ DEVICE = "cuda" if torch.cuda.is_available() else "cpu"
 MNIST_TIMEOUT = 600
 
 
-def conv_net(rng, classes: int, batch_norm: bool = False) -> dict:
+def conv_net(rng: Draw, classes: int, batch_norm: bool = False) -> dict[str, Any]:
     """A small conv net for 1x8x8 images, with fresh weights (optionally a batch norm, left in eval mode)."""
     c = rng.integer(2, 5)
-    modules = {"conv": ["Conv2d", [1, c, 3]]}
+    modules: dict[str, list[Any]] = {"conv": ["Conv2d", [1, c, 3]]}
     if batch_norm:
         modules["norm"] = ["BatchNorm2d", [c]]
     modules.update({"act": ["ReLU", []], "flat": ["Flatten", []], "fc": ["Linear", [c * 36, classes]]})
-    spec = {"kind": "module", "modules": modules}
+    spec: dict[str, Any] = {"kind": "module", "modules": modules}
     spec["weights"] = [rng.randn(*p.shape, scale=0.3) for p in build(spec).parameters()]
     if batch_norm:
         spec["eval"] = [""]
     return spec
 
 
-def problem(rng, n: int, config: dict, batch_norm: bool = False) -> dict:
+def problem(rng: Draw, n: int, config: dict[str, Any], batch_norm: bool = False) -> dict[str, Any]:
     """A train() call: a kit net, a loader of n random images of 3 classes, a loss, an SGD optimizer."""
     labels = rng.randint(0, 3, [n])
     images = rng.randn(n, 1, 8, 8) + labels.view(-1, 1, 1, 1).float()
@@ -49,7 +51,7 @@ def problem(rng, n: int, config: dict, batch_norm: bool = False) -> dict:
             "epochs": config["epochs"], "log_every": config["log_every"]}
 
 
-def run_student(submission, rng, p: dict) -> tuple[dict, object, str]:
+def run_student(submission: Submission, rng: Draw, p: dict[str, Any]) -> tuple[dict[str, Any], object, str]:
     s = Scenario(EXERCISE)
     net = s.build(kit(**p["net"]))
     optimizer = s.build(kit("optimizer", type="SGD", params={"ref": net.name}, options=p["optimizer"]))
@@ -60,9 +62,10 @@ def run_student(submission, rng, p: dict) -> tuple[dict, object, str]:
     return readings[after], readings.value(history), readings.stdout(history)
 
 
-def run_reference(p: dict) -> tuple[list[torch.Tensor], list[float], str]:
+def run_reference(p: dict[str, Any]) -> tuple[list[torch.Tensor], list[float], str]:
     net = build(p["net"])
-    optimizer = build({"kind": "optimizer", "type": "SGD", "params": {"ref": "net"}, "options": p["optimizer"]}, {"net": net})
+    optimizer = build({"kind": "optimizer", "type": "SGD", "params": {"ref": "net"}, "options": p["optimizer"]},
+                      {"net": net})
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         history = solution("training").train(net, build(p["loader"]), build({"kind": "criterion", "name": "ce"}),
@@ -78,19 +81,20 @@ CONFIGS = [
 ]
 
 
-def train_both(submission, rng, config: dict, n: int, batch_norm: bool = False):
+def train_both(submission: Submission, rng: Draw, config: dict[str, Any], n: int, batch_norm: bool = False
+               ) -> tuple[tuple[dict[str, Any], object, str], tuple[list[torch.Tensor], list[float], str]]:
     p = problem(rng, n, config, batch_norm)
     return run_student(submission, rng, p), run_reference(p)
 
 
-def history_of(value, what: str) -> list[float]:
+def history_of(value: object, what: str) -> list[float]:
     expect(isinstance(value, list) and all(isinstance(v, float) for v in value),
            f"{what} returned {type_name(value)}, expected a list of floats (the running losses)")
-    return value
+    return cast(list[float], value)  # just checked
 
 
 @pytest.mark.points(1)
-def test_get_device(submission, rng):
+def test_get_device(submission: Submission, rng: Draw) -> None:
     """get_device() returns torch.device("cuda") when torch.cuda reports a GPU, torch.device("cpu") when not"""
     s = Scenario(EXERCISE)
     devices = {available: s.call("training.get_device", cuda=available) for available in (True, False)}
@@ -104,7 +108,7 @@ def test_get_device(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_train_history_length(submission, rng):
+def test_train_history_length(submission: Submission, rng: Draw) -> None:
     """train() logs one running loss per log_every mini-batches of each epoch, and none for a remainder"""
     for config in CONFIGS[:2]:
         (_, history, _), (_, expected, _) = train_both(submission, rng, config, n=53)
@@ -114,7 +118,7 @@ def test_train_history_length(submission, rng):
 
 
 @pytest.mark.points(2)
-def test_train_history_is_running_mean(submission, rng):
+def test_train_history_is_running_mean(submission: Submission, rng: Draw) -> None:
     """train()'s history holds running_loss / log_every, reset after each report and each epoch"""
     (_, history, _), (_, expected, _) = train_both(submission, rng, CONFIGS[1], n=47)
     expect_close(torch.tensor(history_of(history, "train()"), dtype=torch.float64), torch.tensor(expected, dtype=torch.float64),
@@ -122,7 +126,7 @@ def test_train_history_is_running_mean(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_train_prints_running_loss(submission, rng):
+def test_train_prints_running_loss(submission: Submission, rng: Draw) -> None:
     """train() prints '[epoch, batch] loss: x.xxx' with the running loss at each report"""
     (_, history, printed), (_, expected, _) = train_both(submission, rng, CONFIGS[0], n=40)
     lines = [line for line in printed.splitlines() if "loss" in line]
@@ -132,7 +136,7 @@ def test_train_prints_running_loss(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_train_decreases_loss(submission, rng):
+def test_train_decreases_loss(submission: Submission, rng: Draw) -> None:
     """train()'s running loss goes down over four epochs on separable data"""
     (_, history, _), (_, expected, _) = train_both(submission, rng, dict(batch_size=10, epochs=4, log_every=2, lr=0.05,
                                                                         momentum=0.9), n=60)
@@ -145,7 +149,7 @@ def test_train_decreases_loss(submission, rng):
 
 @pytest.mark.points(1)
 @pytest.mark.parametrize("config", range(3))
-def test_train_matches_reference_steps(submission, rng, config):
+def test_train_matches_reference_steps(submission: Submission, rng: Draw, config: int) -> None:
     """train() updates the weights exactly as zero_grad, forward, loss, backward, step for every mini-batch"""
     (state, _, _), (weights, _, _) = train_both(submission, rng, CONFIGS[config], n=70)
     for i, (got, want) in enumerate(zip(state["params"], weights)):
@@ -154,7 +158,7 @@ def test_train_matches_reference_steps(submission, rng, config):
 
 
 @pytest.mark.points(1)
-def test_train_sets_train_mode_and_device(submission, rng):
+def test_train_sets_train_mode_and_device(submission: Submission, rng: Draw) -> None:
     """train() puts a network left in eval mode back in training mode (its batch norm learns), on the device"""
     (state, _, _), (weights, _, _) = train_both(submission, rng, CONFIGS[0], n=24, batch_norm=True)
     expect_equal(sorted({p["device"] for p in state["params"]}), [DEVICE], "the device of the parameters after train()")
@@ -167,7 +171,7 @@ def test_train_sets_train_mode_and_device(submission, rng):
 # --- accuracy -------------------------------------------------------------------------------
 
 
-def table_problem(rng, n: int, classes: int, batch_size: int, absent: int | None = None) -> dict:
+def table_problem(rng: Draw, n: int, classes: int, batch_size: int, absent: int | None = None) -> dict[str, Any]:
     """A Lookup network and a loader of indices. The network's predictions change with its mode and with
     autograd (its rows are shuffled in training mode, shuffled otherwise with autograd on): only an
     evaluation in eval mode and without autograd sees its real scores."""
@@ -182,7 +186,7 @@ def table_problem(rng, n: int, classes: int, batch_size: int, absent: int | None
             "labels": labels}
 
 
-def evaluate(submission, rng, p: dict, fn: str, *extra) -> object:
+def evaluate(submission: Submission, rng: Draw, p: dict[str, Any], fn: str, *extra: object) -> object:
     s = Scenario(EXERCISE)
     result = s.call(f"training.{fn}", kit(**p["net"]), kit(**p["loader"]), *extra, device=kit("device", name="cpu"))
     return s.run(submission, seed=rng.seed()).value(result)
@@ -209,7 +213,7 @@ GRAD_HINT = ("the network was evaluated with autograd on (this one predicts diff
              "torch.no_grad() (or torch.inference_mode()), so that no graph is built")
 
 
-def expect_accuracy(got: object, p: dict, what: str, hint: str) -> None:
+def expect_accuracy(got: object, p: dict[str, Any], what: str, hint: str) -> None:
     expect(isinstance(got, float), f"{what} returned {type_name(got)}, expected a float (use .item() on tensors)")
     expected = percent(p["scores"], p["labels"])
     if not same_percent(got, expected):
@@ -221,7 +225,7 @@ def expect_accuracy(got: object, p: dict, what: str, hint: str) -> None:
 
 
 @pytest.mark.points(1)
-def test_accuracy_percent(submission, rng):
+def test_accuracy_percent(submission: Submission, rng: Draw) -> None:
     """accuracy() is the percentage of right argmax predictions over every sample"""
     p = table_problem(rng, 40, 4, 8)
     got = evaluate(submission, rng, p, "accuracy")
@@ -229,7 +233,7 @@ def test_accuracy_percent(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_accuracy_counts_partial_batch(submission, rng):
+def test_accuracy_counts_partial_batch(submission: Submission, rng: Draw) -> None:
     """accuracy() counts the samples of a smaller last batch"""
     p = table_problem(rng, 29, 3, 6)
     got = evaluate(submission, rng, p, "accuracy")
@@ -237,27 +241,28 @@ def test_accuracy_counts_partial_batch(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_accuracy_eval_mode_no_grad(submission, rng):
+def test_accuracy_eval_mode_no_grad(submission: Submission, rng: Draw) -> None:
     """accuracy() evaluates in eval mode without autograd: a network whose predictions change with both"""
     p = table_problem(rng, 12, 3, 5)
     expect_accuracy(evaluate(submission, rng, p, "accuracy"), p, "accuracy()",
                     "call net.eval() and evaluate inside torch.no_grad()")
 
 
-def expect_per_class(got: object, p: dict, classes: int, what: str) -> None:
+def expect_per_class(got: object, p: dict[str, Any], classes: int, what: str) -> None:
     expected = per_class(p["scores"], p["labels"], classes)
     expect(isinstance(got, list) and len(got) == classes and all(isinstance(v, float) for v in got),
            f"{what} returned {type_name(got)}, expected a list of {classes} floats")
-    wrong = [c for c, (g, e) in enumerate(zip(got, expected))
+    values = cast(list[float], got)  # just checked
+    wrong = [c for c, (g, e) in enumerate(zip(values, expected))
              if not (math.isnan(e) and math.isnan(g)) and not (not math.isnan(e) and same_percent(g, e))]
-    if wrong and any(math.isnan(e) for e in expected) and not any(math.isnan(g) for g in got):  # type: ignore[arg-type]
+    if wrong and any(math.isnan(e) for e in expected) and not any(math.isnan(g) for g in values):
         raise AssertionError(f"{what}: a class without samples must give float('nan')")
     expect(not wrong, f"{what} gave wrong percentages (for {len(wrong)} of {classes} classes): loop over the labels each "
            "batch really has, or count with torch.bincount; the last batch may be smaller")
 
 
 @pytest.mark.points(1)
-def test_per_class_accuracy(submission, rng):
+def test_per_class_accuracy(submission: Submission, rng: Draw) -> None:
     """per_class_accuracy() gives each class's percentage, nan for a class without samples, with a smaller last batch"""
     p = table_problem(rng, 33, 5, 7, absent=4)
     got = evaluate(submission, rng, p, "per_class_accuracy", 5)
@@ -265,7 +270,7 @@ def test_per_class_accuracy(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_per_class_accuracy_eval_mode_no_grad(submission, rng):
+def test_per_class_accuracy_eval_mode_no_grad(submission: Submission, rng: Draw) -> None:
     """per_class_accuracy() evaluates in eval mode without autograd"""
     p = table_problem(rng, 10, 3, 4)
     expect_per_class(evaluate(submission, rng, p, "per_class_accuracy", 3), p, 3,
@@ -274,7 +279,7 @@ def test_per_class_accuracy_eval_mode_no_grad(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_save_training_curves(submission, rng):
+def test_save_training_curves(submission: Submission, rng: Draw) -> None:
     """save_training_curves() draws the losses (and the accuracies, when given) in a PNG that changes with them"""
     drawn = []
     for accuracies in (None, [rng.uniform(10, 50), rng.uniform(50, 80), rng.uniform(80, 95)]):
@@ -292,7 +297,7 @@ def test_save_training_curves(submission, rng):
 
 
 @pytest.mark.points(4)
-def test_mnist_training_reaches_95(submission, rng, seen_labels):
+def test_mnist_training_reaches_95(submission: Submission, rng: Draw, seen_labels: torch.Tensor) -> None:
     """mnist_classifier() trains a network that reaches 95 % on digits it has never seen"""
     images, true = digits.heldout()
     s = Scenario(EXERCISE)

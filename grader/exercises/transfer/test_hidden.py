@@ -6,6 +6,9 @@ run's secret labels."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, cast
+
 import pytest
 import torch
 
@@ -13,17 +16,19 @@ from grader.grading import digits
 from grader.grading.checks import expect, expect_close, expect_equal, type_name
 from grader.grading.layers import layers
 from grader.grading.reference import solution
-from grader.grading.scenario import Exported, Scenario, kit
+from grader.grading.scenario import Exported, Scenario, Submission, kit
+from grader.grading.secret import Draw
 from grader.inside.kit import build
 
 EXERCISE = "transfer"
 DIGITS_TIMEOUT = 600
 
 
-def sequential_model(rng) -> dict:
+def sequential_model(rng: Draw) -> dict[str, Any]:
     """A Sequential of one to three convolutions (with or without bias, some followed by a batch norm),
     then one to three linear layers."""
-    layers_, channels, size = [], 1, 12
+    layers_: list[list[Any]] = []
+    channels, size = 1, 12
     for _ in range(rng.integer(1, 3)):
         out = rng.integer(2, 5)
         layers_ += [["Conv2d", [channels, out, 3], {"bias": rng.choice([True, False])}], ["ReLU", []]]
@@ -39,15 +44,17 @@ def sequential_model(rng) -> dict:
     return {"kind": "module", "modules": {"net": ["Sequential", layers_[:-1]]}}
 
 
-def nested_model(rng, classes: int = 3, batch_norm: bool = True) -> dict:
+def nested_model(rng: Draw, classes: int = 3, batch_norm: bool = True) -> dict[str, Any]:
     """Convolutions in a ModuleList, a batch norm, and linear layers with misleading names (one is called conv2)."""
     c1, c2, hidden = rng.integer(2, 4), rng.integer(3, 5), rng.integer(8, 14)
-    modules = {"blocks": ["ModuleList", [["Conv2d", [1, c1, 3]], ["Conv2d", [c1, c2, 3], {"bias": False}]]]}
-    program = [["call", "blocks.0"], ["fn", "relu"], ["call", "blocks.1"], ["fn", "relu"]]
+    modules: dict[str, list[Any]] = {
+        "blocks": ["ModuleList", [["Conv2d", [1, c1, 3]], ["Conv2d", [c1, c2, 3], {"bias": False}]]]}
+    program: list[list[Any]] = [["call", "blocks.0"], ["fn", "relu"], ["call", "blocks.1"], ["fn", "relu"]]
     if batch_norm:
         modules["norm"] = ["BatchNorm2d", [c2]]
         program.append(["call", "norm"])
-    modules.update({"conv2": ["Linear", [c2 * 4 * 4, hidden]], "head": ["Sequential", [["ReLU", []], ["Linear", [hidden, classes]]]]})
+    modules.update({"conv2": ["Linear", [c2 * 4 * 4, hidden]],
+                    "head": ["Sequential", [["ReLU", []], ["Linear", [hidden, classes]]]]})
     program += [["fn", "max_pool2d", 2], ["fn", "flatten"], ["call", "conv2"], ["call", "head"]]
     return {"kind": "module", "modules": modules, "forward": program}
 
@@ -59,11 +66,11 @@ def owners(net: torch.nn.Module) -> list[str]:
     return [owner[id(p)] for p in net.parameters()]
 
 
-def frozen_pattern(spec: dict) -> list[bool]:
+def frozen_pattern(spec: dict[str, Any]) -> list[bool]:
     return [kind == "Conv2d" for kind in owners(build(spec))]
 
 
-def freeze(submission, rng, spec: dict) -> tuple[object, list[bool]]:
+def freeze(submission: Submission, rng: Draw, spec: dict[str, Any]) -> tuple[object, list[bool]]:
     s = Scenario(EXERCISE)
     net = s.build(kit(**spec))
     returned = s.call("transfer.freeze_features", net)
@@ -73,7 +80,7 @@ def freeze(submission, rng, spec: dict) -> tuple[object, list[bool]]:
 
 
 @pytest.mark.points(1)
-def test_freeze_features_sequential(submission, rng):
+def test_freeze_features_sequential(submission: Submission, rng: Draw) -> None:
     """freeze_features(net) freezes every convolution of an unseen Sequential, in place, and nothing else"""
     spec = sequential_model(rng)
     returned, flags = freeze(submission, rng, spec)
@@ -84,7 +91,7 @@ def test_freeze_features_sequential(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_freeze_features_finds_convs_by_type(submission, rng):
+def test_freeze_features_finds_convs_by_type(submission: Submission, rng: Draw) -> None:
     """freeze_features finds convolutions by type in nested containers, and names cannot mislead it"""
     spec = nested_model(rng)
     _, flags = freeze(submission, rng, spec)
@@ -97,7 +104,7 @@ def test_freeze_features_finds_convs_by_type(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_trainable_parameters(submission, rng):
+def test_trainable_parameters(submission: Submission, rng: Draw) -> None:
     """trainable_parameters(net) lists exactly the parameters that require gradients, in order"""
     for spec in (sequential_model(rng), nested_model(rng)):
         count = len(owners(build(spec)))
@@ -114,7 +121,7 @@ def test_trainable_parameters(submission, rng):
                    "whose requires_grad is True, in net.parameters() order")
 
 
-def retrain_problem(rng, n: int, batch_norm: bool = True, start_in_eval: bool = False) -> dict:
+def retrain_problem(rng: Draw, n: int, batch_norm: bool = True, start_in_eval: bool = False) -> dict[str, Any]:
     spec = nested_model(rng, batch_norm=batch_norm)
     spec["weights"] = [rng.randn(*p.shape, scale=0.3) for p in build(spec).parameters()]
     if start_in_eval:
@@ -124,9 +131,10 @@ def retrain_problem(rng, n: int, batch_norm: bool = True, start_in_eval: bool = 
     return {"net": spec, "images": images, "labels": labels}
 
 
-def retrain_both(submission, rng, p: dict, batch_size: int, epochs: int, lr: float):
+def retrain_both(submission: Submission, rng: Draw, p: dict[str, Any], batch_size: int, epochs: int, lr: float
+                 ) -> tuple[Any, list[dict[str, Any]], list[list[int]], list[float], list[torch.Tensor]]:
     """retrain_classifier in the worker and the reference here, on identical networks and data."""
-    loader = {"kind": "loader", "tensors": [p["images"], p["labels"]], "batch_size": batch_size}
+    loader: dict[str, Any] = {"kind": "loader", "tensors": [p["images"], p["labels"]], "batch_size": batch_size}
     s = Scenario(EXERCISE)
     net = s.build(kit(**p["net"]))
     losses = s.call("transfer.retrain_classifier", net, kit(**loader), epochs=epochs, lr=lr,
@@ -143,11 +151,11 @@ def retrain_both(submission, rng, p: dict, batch_size: int, epochs: int, lr: flo
 def expect_losses(got: object, epochs: int, what: str) -> list[float]:
     expect(isinstance(got, list) and len(got) == epochs and all(isinstance(v, float) for v in got),
            f"{what} returned {type_name(got)}, expected a list of {epochs} floats (one mean loss per epoch)")
-    return got  # type: ignore[return-value]
+    return cast(list[float], got)  # just checked
 
 
 @pytest.mark.points(2)
-def test_retrain_classifier_keeps_conv_weights(submission, rng):
+def test_retrain_classifier_keeps_conv_weights(submission: Submission, rng: Draw) -> None:
     """retrain_classifier() leaves the convolutions bit for bit unchanged and trains the rest exactly"""
     p = retrain_problem(rng, 30)
     _, params, _, _, reference = retrain_both(submission, rng, p, batch_size=7, epochs=2, lr=0.05)
@@ -161,7 +169,7 @@ def test_retrain_classifier_keeps_conv_weights(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_retrain_classifier_from_eval_mode(submission, rng):
+def test_retrain_classifier_from_eval_mode(submission: Submission, rng: Draw) -> None:
     """retrain_classifier() puts a network left in eval mode back in training mode (its batch norm learns)"""
     p = retrain_problem(rng, 24, start_in_eval=True)
     _, params, _, _, reference = retrain_both(submission, rng, p, batch_size=6, epochs=2, lr=0.05)
@@ -172,7 +180,7 @@ def test_retrain_classifier_from_eval_mode(submission, rng):
 
 @pytest.mark.points(0)
 @pytest.mark.advisory
-def test_retrain_classifier_optimizer_gets_trainable_only(submission, rng, advise):
+def test_retrain_classifier_optimizer_gets_trainable_only(submission: Submission, rng: Draw, advise: Callable[[str], None]) -> None:
     """advice: the optimizer is given the trainable parameters only (a frozen parameter given to SGD changes
     nothing that can be measured, so this costs no points)"""
     p = retrain_problem(rng, 20)
@@ -186,7 +194,7 @@ def test_retrain_classifier_optimizer_gets_trainable_only(submission, rng, advis
 
 
 @pytest.mark.points(1)
-def test_retrain_classifier_loss_decreases(submission, rng):
+def test_retrain_classifier_loss_decreases(submission: Submission, rng: Draw) -> None:
     """retrain_classifier() returns one mean loss per epoch; they fall, exactly as the reference's"""
     p = retrain_problem(rng, 60)
     losses, _, _, expected, _ = retrain_both(submission, rng, p, batch_size=6, epochs=4, lr=0.05)
@@ -198,7 +206,7 @@ def test_retrain_classifier_loss_decreases(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_retrain_classifier_returns_epoch_mean_losses(submission, rng):
+def test_retrain_classifier_returns_epoch_mean_losses(submission: Submission, rng: Draw) -> None:
     """retrain_classifier() returns the mean of loss.item() over each epoch's mini-batches (checked with lr=0)"""
     p = retrain_problem(rng, 23, batch_norm=False)
     losses, _, _, expected, _ = retrain_both(submission, rng, p, batch_size=5, epochs=3, lr=0.0)
@@ -209,12 +217,13 @@ def test_retrain_classifier_returns_epoch_mean_losses(submission, rng):
 
 def accuracy_on(net: Exported, call: int, images: torch.Tensor, labels: torch.Tensor) -> float:
     state = net.state()
-    scores = net.forward(call, state[:len(net.params)], [digits.normalised(images)], buffers=state[len(net.params):]).output
-    return 100.0 * (scores.argmax(dim=1) == labels).float().mean().item()
+    scores = net.forward(call, state[:len(net.params)], [digits.normalised(images)],
+                         buffers=state[len(net.params):]).output
+    return 100.0 * float((scores.argmax(dim=1) == labels).float().mean())
 
 
 @pytest.mark.points(2)
-def test_transfer_digits(submission, rng, seen_labels):
+def test_transfer_digits(submission: Submission, rng: Draw, seen_labels: torch.Tensor) -> None:
     """features learnt on the digits 0-4, frozen, serve the digits 5-9: both networks measured on unseen digits"""
     images, true = digits.heldout()
     seen = seen_labels[true]  # the labels the submission's data carries
@@ -242,7 +251,7 @@ def test_transfer_digits(submission, rng, seen_labels):
     convs = {i for layer in layers(after_net.graph(1), run, [*state, x], len(after_net.params))
              if layer.kind == "conv" for i in layer.params}
     expect(bool(convs), "the retrained network has no convolution")
-    unchanged = all(torch.equal(a.value, b.value) for i, (a, b) in enumerate(zip(before_net.params, after_net.params))
-                    if i in convs)
+    unchanged = all(a.value is not None and b.value is not None and torch.equal(a.value, b.value)  # state() saw them
+                    for i, (a, b) in enumerate(zip(before_net.params, after_net.params)) if i in convs)
     expect(unchanged, "the convolutions changed between the pre-trained and the retrained network: "
            "retrain_classifier must freeze them (and keep a copy: pretrained = copy.deepcopy(net))")
