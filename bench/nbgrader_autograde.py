@@ -12,8 +12,8 @@ from pathlib import Path
 
 import nbformat
 
-from grader.integrations import nbgrader_export
 from grader import registry
+from grader.integrations import nbgrader_export
 
 BIN = Path(sys.executable).parent
 ASSIGNMENT = "cnn"

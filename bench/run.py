@@ -71,7 +71,7 @@ class PeakMemory:
         self.pid, self.peak_pss, self.peak_rss, self._stop = pid, 0, 0, threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> "PeakMemory":
+    def __enter__(self) -> PeakMemory:
         self._thread.start()
         return self
 
@@ -116,14 +116,14 @@ def grading(klass: Path, jobs: int = 2) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         score = [str(BIN / "grader"), "score", str(klass), "--jobs", str(jobs), "--cache", str(Path(tmp) / "cache")]
         started = time.monotonic()
-        proc = subprocess.Popen(score + ["--json", str(Path(tmp) / "g.json")],
+        proc = subprocess.Popen([*score, "--json", str(Path(tmp) / "g.json")],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         with PeakMemory(proc.pid) as memory:
             proc.wait()
         wall = time.monotonic() - started
         data = json.loads((Path(tmp) / "g.json").read_text())
         cached = statistics.median(timed(score) for _ in range(3))
-        with_report = statistics.median(timed(score + ["--report", str(Path(tmp) / "r.html")]) for _ in range(3))
+        with_report = statistics.median(timed([*score, "--report", str(Path(tmp) / "r.html")]) for _ in range(3))
         report_kib = (Path(tmp) / "r.html").stat().st_size / 1024
     return {"submissions": size, "jobs": jobs, "wall_s": wall, "per_submission_s": wall / size,
             "peak_memory_gb": memory.peak_pss / 2**30, "peak_rss_sum_gb": memory.peak_rss / 2**30,

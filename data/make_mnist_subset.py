@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from checksums import DATA_DIR, write_sha256sums  # noqa: E402
+from checksums import DATA_DIR, write_sha256sums
 
 SEED = 2024
 TRAIN_PER_CLASS = 400

@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from checksums import DATA_DIR, write_sha256sums  # noqa: E402
+from checksums import DATA_DIR, write_sha256sums
 
 SEED = 2024
 SIZE = 128

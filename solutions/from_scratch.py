@@ -100,7 +100,7 @@ def batch_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: f
     outside the square root: a typo, eps goes inside, added to the variance.)
     """
     ### BEGIN SOLUTION
-    dims = [0] + list(range(2, x.dim()))  # every dimension but the channels
+    dims = [0, *range(2, x.dim())]  # every dimension but the channels
     shape = [1, -1] + [1] * (x.dim() - 2)
     mean = x.mean(dim=dims, keepdim=True)
     var = ((x - mean) ** 2).mean(dim=dims, keepdim=True)

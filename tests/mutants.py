@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from grader.authoring.mutation import all_mutants, mutants, run  # noqa: E402
+from grader.authoring.mutation import all_mutants, mutants, run
 
 
 def main() -> None:

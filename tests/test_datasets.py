@@ -101,7 +101,7 @@ def test_truncated_mnist_file_raises(tmp_path):
     shutil.copytree(DATA / MNIST_RAW, raw)
     path = raw / "t10k-images-idx3-ubyte"
     path.write_bytes(path.read_bytes()[:-100])
-    with pytest.raises(DataMissingError, match="corrupt.*make_mnist_subset"):
+    with pytest.raises(DataMissingError, match=r"corrupt.*make_mnist_subset"):
         mnist(train=False, root=tmp_path)
 
 
@@ -138,7 +138,7 @@ def test_shapes_image_folder(train, per_class):
 def test_missing_shapes_raises(tmp_path):
     shutil.copytree(DATA / "shapes" / "test", tmp_path / "shapes" / "test")
     shutil.rmtree(tmp_path / "shapes" / "test" / "square")
-    with pytest.raises(DataMissingError, match="square.*python data/make_shapes.py"):
+    with pytest.raises(DataMissingError, match=r"square.*python data/make_shapes\.py"):
         shapes(train=False, root=tmp_path)
 
 

@@ -18,8 +18,6 @@ from grader.grading.results import (
     Outcome,
     Status,
     SubmissionResult,
-)
-from grader.grading.results import (
     TestRecord as Record,  # not Test*: pytest would try to collect it
 )
 from grader.writers import feedback

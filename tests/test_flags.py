@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from grader.grading import static_flags as flags
 from grader import registry
+from grader.grading import static_flags as flags
 from grader.paths import SOLUTIONS
 
 

@@ -14,13 +14,13 @@ import pytest
 import torch
 
 from grader import registry
-from grader.isolation import sandbox
-from grader.grading.scenario import Scenario
-from grader.isolation.remote import RemoteSubmission
 from grader.grading.options import GradeOptions
-from grader.paths import DATA, EXERCISES, SOLUTIONS
 from grader.grading.results import Outcome
 from grader.grading.runner import grade
+from grader.grading.scenario import Scenario
+from grader.isolation import sandbox
+from grader.isolation.remote import RemoteSubmission
+from grader.paths import DATA, EXERCISES, SOLUTIONS
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")]
 SLOT = 12  # a slot no other test module uses

@@ -102,7 +102,7 @@ def test_the_bundle_holds_what_grading_needs_and_nothing_else(tmp_path):
             "solutions/lenet.py", "exercises/_kit/datasets.py", "data/MNIST/raw/t10k-images-idx3-ubyte"} <= names
     assert not [n for n in names if n.startswith(("tests/", "bench/", ".git", "exercises/test_", ".venv"))
                 or "__pycache__" in n or n == "exercises/lenet.py"]
-    with pytest.raises(gradescope_bundle.BundleError, match="the kit has no pyproject.toml"):
+    with pytest.raises(gradescope_bundle.BundleError, match=r"the kit has no pyproject\.toml"):
         gradescope_bundle.files(tmp_path)
 
 

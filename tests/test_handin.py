@@ -22,7 +22,7 @@ from grader.integrations.nbgrader_export import split_module
 from grader.paths import DATA, EXERCISES, SOLUTIONS
 
 sys.path.insert(0, str(EXERCISES))  # the kit is imported as `_kit`, as in exercises/
-from _kit import handin  # noqa: E402
+from _kit import handin
 
 
 @pytest.fixture

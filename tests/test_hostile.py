@@ -15,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from grader.inside.limits import Limits
 from grader import registry
+from grader.grading.engine import grade_class
+from grader.grading.options import GradeOptions
+from grader.grading.results import ClassReport
+from grader.inside.limits import Limits
 from grader.isolation import processes
 from grader.isolation.sandbox import Isolation
-from grader.grading.engine import grade_class
-from grader.grading.results import ClassReport
-from grader.grading.options import GradeOptions
 
 ATTACKS = sorted(p.stem for p in (Path(__file__).parent / "hostile").glob("*.py") if not p.name.startswith("shipped_"))
 LENET_POINTS = registry.by_id("lenet").points

@@ -15,9 +15,15 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from grader import cli, registry
-from grader.grading.results import ClassReport
-from grader.grading.results import Note, NoteKind, Outcome, Status, SubmissionResult
-from grader.grading.results import TestRecord as Record  # not Test*: pytest would try to collect it
+from grader.grading.results import (
+    ClassReport,
+    Note,
+    NoteKind,
+    Outcome,
+    Status,
+    SubmissionResult,
+    TestRecord as Record,  # not Test*: pytest would try to collect it
+)
 from grader.writers import html_report
 
 HOSTILE = "<script>alert(1)</script>"

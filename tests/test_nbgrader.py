@@ -18,10 +18,10 @@ import nbformat
 import pytest
 from typer.testing import CliRunner
 
-from grader.integrations import nbgrader_export, nbgrader_grade
 from grader import registry
 from grader.authoring import release, stubs
 from grader.cli import app
+from grader.integrations import nbgrader_export, nbgrader_grade
 from grader.paths import SOLUTIONS
 
 pytestmark = pytest.mark.slow
@@ -73,7 +73,7 @@ def fill(course: Path, student: str, done: dict[str, int | None]) -> Path:
 
 def equivalent_module(exercise: str, done: int | None) -> str:
     """The .py file of a student who solved the first `done` parts (all when None), the rest stubs."""
-    docstring, parts = nbgrader_export.split_module((SOLUTIONS / registry.by_id(exercise).module).read_text())
+    _, parts = nbgrader_export.split_module((SOLUTIONS / registry.by_id(exercise).module).read_text())
     keep = len(parts) if done is None else done
     return "\n\n\n".join(code if i < keep else stubs.make_stub(code) for i, (_, code) in enumerate(parts)) + "\n"
 
@@ -297,7 +297,7 @@ def test_module_source_fallbacks(tmp_path):
     nbformat.write(notebook, path)
     got = nbgrader_grade.module_source(path, "lenet", ("lenet_code", "lenet_code_Net", "lenet_code_LeNet"))
     namespace: dict = {}
-    exec(got.source, namespace)  # noqa: S102 - our own test input
+    exec(got.source, namespace)  # our own test input
     assert namespace["x"] == 1 and namespace["y"] == 2 and "helper" not in namespace
     assert "CNN_KIT_DATA" not in got.source and "assert False" not in got.source
     notes = " | ".join(got.notes)

@@ -13,8 +13,8 @@ import pytest
 from nbclient import NotebookClient
 
 from grader import registry
-from grader.grading import notebook_source
 from grader.authoring import stubs
+from grader.grading import notebook_source
 from grader.integrations.nbgrader_export import split_module
 from grader.paths import DATA, EXERCISES, SOLUTIONS
 

@@ -3,6 +3,7 @@ helpers exercises/_kit/), the data, its own folder and /tmp; nothing else of the
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -46,16 +47,16 @@ def run_inside(tmp_path: Path) -> dict:
     module.write_text("x = 1\n")
     fd = os.open(module, os.O_RDONLY)
     uid = sandbox.sandbox_uid(9)
-    cmd = sandbox.bwrap_command(uid, Quota(), {"lenet.py": fd}) + [
-        sys.executable, "-c", PROBE, str(SOLUTIONS / "lenet.py"), str(SUITES / "lenet" / "test_hidden.py"), str(ROOT),
-        str(DATA)]
+    cmd = [*sandbox.bwrap_command(uid, Quota(), {"lenet.py": fd}),
+           sys.executable, "-c", PROBE, str(SOLUTIONS / "lenet.py"), str(SUITES / "lenet" / "test_hidden.py"), str(ROOT),
+           str(DATA)]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=sandbox.worker_environment(1),
                               pass_fds=(fd,))
     finally:
         os.close(fd)
     assert done.returncode == 0, done.stderr
-    return eval(done.stdout)  # noqa: S307 - our own probe's repr of plain values
+    return eval(done.stdout)  # our own probe's repr of plain values
 
 
 def test_worker_sees_only_the_trust_boundary(tmp_path, isolation):
@@ -98,7 +99,7 @@ def test_memory_is_bounded_by_data_not_address_space_where_a_gpu_is_used():
     seen = {}
     for gpu in (False, True):
         out = subprocess.run([sys.executable, "-c", LIMITS_SEEN], capture_output=True, text=True, check=True,
-                             preexec_fn=lambda: apply_limits(limits, gpu))
+                             preexec_fn=functools.partial(apply_limits, limits, gpu))
         seen[gpu] = tuple(int(v) for v in out.stdout.split())
     assert seen[False] == (5 << 30, 5 << 30)
     assert seen[True] == (-1, 5 << 30)  # RLIM_INFINITY for the address space

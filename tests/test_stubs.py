@@ -15,7 +15,7 @@ from grader.authoring import notebooks, stubs
 from grader.paths import EXERCISES, SOLUTIONS
 
 sys.path.insert(0, str(EXERCISES))  # the kit is imported as `_kit`, as in exercises/
-from _kit import catalog, workspace  # noqa: E402
+from _kit import catalog, workspace
 
 
 def visible_checks(exercise: registry.Exercise) -> list[str]:

@@ -8,8 +8,8 @@ from collections import defaultdict
 
 import pytest
 
-from grader.grading import suite
 from grader import registry
+from grader.grading import suite
 from grader.paths import EXERCISES
 
 

@@ -86,7 +86,7 @@ def next_hint(name: str | None = None) -> list[str]:
     if result is not None:
         lines.append(f"  now: {result.message}" if result.outcome is not Outcome.PASSED else "  now: it passes")
     if not tiers:
-        return lines + ["  This check has no hints: read the docstring of the function it calls."]
+        return [*lines, "  This check has no hints: read the docstring of the function it calls."]
     hints.unlock_next(state, exercise, check)
     progress.save(state)
     lines += [f"  {line}" for line in hints.lines(state, exercise, check, every=True)]

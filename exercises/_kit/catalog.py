@@ -60,7 +60,7 @@ class Exercise:
         return _checks(self.test_file)
 
     @property
-    def generated(self) -> "Generated":
+    def generated(self) -> Generated:
         return _generated(self.id)
 
 

@@ -33,8 +33,8 @@ import hashlib
 import math
 import os
 import struct
-from pathlib import Path
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import torch
@@ -49,10 +49,10 @@ _Item = TypeVar("_Item")  # what a dataset yields
 __all__ = [
     "DATA_DIR",
     "DataMissingError",
+    "digit_subset",
     "mnist",
     "shapes",
     "verify_checksums",
-    "digit_subset",
 ]
 
 #: The data folder: ``$CNN_KIT_DATA`` if set, else ``data/`` at the repository root.

@@ -58,7 +58,7 @@ def train_and_draw(epochs: int = 5) -> list[str]:
         lines.append(_failure("training.save_training_curves() could not draw them", exc))
     conv = _first_conv(net)
     if conv is None:
-        return lines + ["(No convolution with one input channel in your network: no picture of conv1's kernels.)"]
+        return [*lines, "(No convolution with one input channel in your network: no picture of conv1's kernels.)"]
     try:
         student("operations").save_conv1_grid(conv.cpu(), _digit(), PICTURES_DIR / KERNELS)
         lines.append(f"Its conv1 kernels after training, and what they make of a test digit: exercises/pictures/{KERNELS}")

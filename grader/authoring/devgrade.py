@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 
 from grader import registry
-from grader.isolation import sandbox
 from grader.grading.options import GradeOptions
 from grader.grading.runner import grade
+from grader.isolation import sandbox
 
 
 def main() -> None:

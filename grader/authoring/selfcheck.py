@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from grader import registry
-from grader.paths import EXERCISES, SOLUTIONS
-from grader.grading.results import SubmissionResult
 from grader.grading.options import GradeOptions
+from grader.grading.results import SubmissionResult
+from grader.paths import EXERCISES, SOLUTIONS
 
 
 @dataclass(frozen=True)

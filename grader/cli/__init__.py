@@ -11,7 +11,7 @@ import typer
 from grader.cli import authoring, gradescope, nbgrader, score
 from grader.cli.errors import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_UNAVAILABLE, EXIT_UNREADABLE
 
-__all__ = ["app", "EXIT_BAD_INPUT", "EXIT_CHECK_FAILED", "EXIT_UNAVAILABLE", "EXIT_UNREADABLE"]
+__all__ = ["EXIT_BAD_INPUT", "EXIT_CHECK_FAILED", "EXIT_UNAVAILABLE", "EXIT_UNREADABLE", "app"]
 
 app = typer.Typer(help="Grade CNN exercise submissions, build releases and bundles.", no_args_is_help=True,
                   pretty_exceptions_enable=False)

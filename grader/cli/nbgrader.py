@@ -14,8 +14,8 @@ import typer
 from grader.cli.errors import EXIT_CHECK_FAILED, console, fail, out, warn
 
 if TYPE_CHECKING:  # nbformat and nbgrader take seconds to import: only the commands that need them do
-    from grader.integrations import nbgrader_grade
     from grader.grading.results import ClassReport
+    from grader.integrations import nbgrader_grade
 
 app = typer.Typer(help="nbgrader courses: export the exercises as an assignment.", no_args_is_help=True)
 

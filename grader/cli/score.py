@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -17,8 +16,8 @@ from grader.cli.errors import EXIT_UNREADABLE, console, fail, out
 from grader.grading import discovery
 from grader.grading.cache import ResultCache
 from grader.grading.engine import grade_class
-from grader.grading.results import ClassReport, SubmissionResult
 from grader.grading.options import GradeOptions
+from grader.grading.results import ClassReport, SubmissionResult
 from grader.grading.secret import new_secret
 from grader.writers import csv_out, feedback, gradescope, html_report, json_out
 
@@ -42,27 +41,27 @@ def summary_table(report: ClassReport) -> Table:
 
 
 def score(
-    submissions: Optional[Path] = typer.Argument(None, help="Class folder: one folder or .zip per student. "
+    submissions: Path | None = typer.Argument(None, help="Class folder: one folder or .zip per student. "
                                                  "Default: the bundled example class."),
-    json_path: Optional[Path] = typer.Option(None, "--json", help="Write the full results as JSON."),
-    csv_path: Optional[Path] = typer.Option(None, "--csv", help="Write a CSV gradebook."),
-    gradescope_dir: Optional[Path] = typer.Option(None, "--gradescope", help="Write <dir>/<student>/results.json."),
-    report_path: Optional[Path] = typer.Option(None, "--report", help="Write the instructor's class report (one HTML file)."),
-    feedback_dir: Optional[Path] = typer.Option(None, "--feedback", help="Write <dir>/<student>.html: each "
+    json_path: Path | None = typer.Option(None, "--json", help="Write the full results as JSON."),
+    csv_path: Path | None = typer.Option(None, "--csv", help="Write a CSV gradebook."),
+    gradescope_dir: Path | None = typer.Option(None, "--gradescope", help="Write <dir>/<student>/results.json."),
+    report_path: Path | None = typer.Option(None, "--report", help="Write the instructor's class report (one HTML file)."),
+    feedback_dir: Path | None = typer.Option(None, "--feedback", help="Write <dir>/<student>.html: each "
                                                 "student's own page (scores, failed checks, hints, what next)."),
     jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", "-j", min=1, help="Submissions graded at once."),
     timeout: float = typer.Option(900.0, "--timeout", min=1, help="Seconds allowed per submission."),
     test_timeout: float = typer.Option(60.0, "--test-timeout", min=1,
                                        help="Seconds allowed per check (training checks ask for more)."),
     sandbox_mode: str = typer.Option("auto", "--sandbox", help=shared.SANDBOX_HELP),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Draw the hidden inputs from this seed, to reproduce "
+    seed: int | None = typer.Option(None, "--seed", help="Draw the hidden inputs from this seed, to reproduce "
                                        "a run (default: a fresh secret each run)."),
     exercise: list[str] = typer.Option([], "--exercise", "-e", help=shared.EXERCISE_HELP),
     cache_dir: Path = typer.Option(Path(".gradecache"), "--cache", help="Folder of cached results (resume)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Grade everything again."),
-    nbgrader_course: Optional[Path] = typer.Option(None, "--nbgrader", help="Grade this nbgrader course's "
+    nbgrader_course: Path | None = typer.Option(None, "--nbgrader", help="Grade this nbgrader course's "
                                                    "submitted/*/NAME notebooks (SUBMISSIONS is not used)."),
-    assignment: Optional[str] = typer.Option(None, "--assignment", help="The nbgrader assignment (with --nbgrader)."),
+    assignment: str | None = typer.Option(None, "--assignment", help="The nbgrader assignment (with --nbgrader)."),
 ) -> None:
     """Grade every submission with the hidden suites, in parallel, each in its own sandbox."""
     isolation = shared.isolation(sandbox_mode)

@@ -3,7 +3,8 @@ weights, and the checks that read its parameters, outputs and gradients."""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 import torch.nn as nn
@@ -95,7 +96,7 @@ def picture(data: Any, what: str, min_size: tuple[int, int] = (300, 150)) -> tor
     try:
         with Image.open(io.BytesIO(raw)) as image:
             pixels = torch.from_numpy(np.array(image.convert("RGB"))).permute(2, 0, 1).contiguous()
-    except Exception as exc:  # noqa: BLE001 - a broken PNG is the student's problem
+    except Exception as exc:  # a broken PNG is the student's problem
         raise Mismatch(f"{what} wrote a PNG that cannot be read ({type(exc).__name__})") from None
     height, width = pixels.shape[1:]
     ink = float((pixels.float().mean(dim=0) < 200).float().mean())

@@ -6,12 +6,13 @@ let a student fit the tests rather than the task.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 
-from grader.isolation.remote import StudentError, WorkerFailed
 from grader.grading.results import Outcome
+from grader.isolation.remote import StudentError, WorkerFailed
 
 
 class Mismatch(AssertionError):

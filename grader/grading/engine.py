@@ -12,9 +12,9 @@ import gc
 import multiprocessing
 import os
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
-from typing import Callable
 
 from grader.grading import cache as result_cache, discovery
 from grader.grading.options import GradeOptions

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import torch
 
@@ -164,7 +165,7 @@ def execute(graph: Graph, inputs: Sequence[torch.Tensor], what: str, keep: bool 
             predicted = _nbytes(fn(*meta(args), **meta_kwargs), what)
         except GraphRefused:
             raise
-        except Exception:  # noqa: BLE001 - no meta kernel (a data-dependent size): only bounded ops may go on
+        except Exception:  # no meta kernel (a data-dependent size): only bounded ops may go on
             if not aten_ops.bounded_by_inputs(op):
                 raise GraphRefused(f"{what} uses {op} in a way the grader cannot check in advance") from None
             predicted = 0
@@ -174,7 +175,7 @@ def execute(graph: Graph, inputs: Sequence[torch.Tensor], what: str, keep: bool 
             values[index] = fn(*real(args), **{k: real(v) for k, v in kwargs.items()})
         except GraphRefused:
             raise
-        except Exception as exc:  # noqa: BLE001 - a graph that fails on the grader's inputs
+        except Exception as exc:  # a graph that fails on the grader's inputs
             raise GraphRefused(f"{what} fails on the grader's inputs: {op} raised {type(exc).__name__}: "
                                f"{str(exc).splitlines()[0][:200] if str(exc) else ''}") from None
         live += _nbytes(values[index], what)

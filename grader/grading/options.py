@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader import registry
+from grader.grading import relabel
+from grader.grading.secret import new_secret
 from grader.inside.limits import Limits
 from grader.isolation import sandbox
 from grader.isolation.quota import Quota
-from grader.grading import relabel
-from grader.grading.secret import new_secret
 from grader.paths import SUITES
 
 atexit.register(relabel.remove_all)

@@ -9,7 +9,8 @@ from what was collected from the trusted suite, never from what happened to run.
 from __future__ import annotations
 
 import time
-from typing import Any, Generator
+from collections.abc import Generator
+from typing import Any
 
 import pytest
 

@@ -16,8 +16,9 @@ material: modules and functions come back as Exported graphs that the check runs
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 import torch
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 import os
 import random
-from typing import TYPE_CHECKING, Sequence, TypeVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
     import torch

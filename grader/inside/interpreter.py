@@ -38,8 +38,9 @@ from __future__ import annotations
 
 import contextlib
 import io
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import torch
 import torch.nn as nn
@@ -101,7 +102,7 @@ class Scenario:
         for index, step in enumerate(steps):
             try:
                 obj, result = self.step(step)
-            except BaseException as exc:  # noqa: BLE001 - every failure of the student's code is an observation
+            except BaseException as exc:  # every failure of the student's code is an observation
                 raise StepFailed(index, exc, results) from exc
             if step.get("as"):
                 self.refs[step["as"]] = obj

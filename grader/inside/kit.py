@@ -26,8 +26,9 @@ A layer is [class name, args, kwargs] for a class in LAYERS, ["Sequential", [lay
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 import torch.nn as nn

@@ -41,7 +41,7 @@ class Submission:
                 sys.modules[stem] = module
                 spec.loader.exec_module(module)
                 self._modules[stem] = module
-            except BaseException as exc:  # noqa: BLE001 - SystemExit at import is a student error too
+            except BaseException as exc:  # SystemExit at import is a student error too
                 sys.modules.pop(stem, None)
                 self._modules[stem] = exc
         found = self._modules[stem]
@@ -62,7 +62,7 @@ def answer(submission: Any, request: dict[str, Any], folder: Path, notebook: boo
         reply["ok"] = True
     except StepFailed as failed:
         reply.update(ok=False, step=failed.step, results=failed.results, error=describe(failed.cause, folder, notebook))
-    except BaseException as exc:  # noqa: BLE001 - every student failure becomes an observation
+    except BaseException as exc:  # every student failure becomes an observation
         reply.update(ok=False, error=describe(exc, folder, notebook))
     return reply
 
@@ -77,7 +77,7 @@ def serve(submission: Submission, requests: Any, replies: Any) -> None:
         reply = answer(submission, request, submission.folder)
         try:
             frame = protocol.encode(reply)
-        except Exception as exc:  # noqa: BLE001 - a reading that cannot travel is the student's problem
+        except Exception as exc:  # a reading that cannot travel is the student's problem
             frame = protocol.encode({"id": request.get("id"), "ok": False, "error": {
                 "type": type(exc).__name__, "message": f"the result cannot be sent back: {exc}"[:MESSAGE_LIMIT]}})
         replies.write(frame)

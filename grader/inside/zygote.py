@@ -149,13 +149,13 @@ def run_worker(request_fd: int, reply_fd: int, output_fd: int, order: dict[str, 
         requests = os.fdopen(request_fd, "rb", buffering=0)
         replies = os.fdopen(reply_fd, "wb")
         worker.serve(worker.Submission(folder), requests, replies)
-    except BaseException:  # noqa: BLE001 - whatever happened, this process ends here
+    except BaseException:  # whatever happened, this process ends here
         code = 1
     finally:
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
-            except BaseException:  # noqa: BLE001 - a student may have replaced or closed them
+            except BaseException:  # a student may have replaced or closed them
                 pass
         os._exit(code)
 
@@ -170,7 +170,7 @@ def run_child(fds: list[int], order: dict[str, Any]) -> None:
     try:
         enter_sandbox(order["sandbox"], fds[3])
         worker_pid = os.fork()
-    except BaseException:  # noqa: BLE001 - the sandbox was gone, or setns refused: report it as a crash
+    except BaseException:  # the sandbox was gone, or setns refused: report it as a crash
         os._exit(70)
     if worker_pid == 0:
         run_worker(requests, replies, output, order)

@@ -33,10 +33,10 @@ from typing import Any
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
-from grader.grading import suite
-from grader.grading.notebook_source import SETUP_SOURCE
 from grader import registry
 from grader.authoring import stubs
+from grader.grading import suite
+from grader.grading.notebook_source import SETUP_SOURCE
 from grader.paths import DATA, EXERCISES, SOLUTIONS
 
 SCHEMA_VERSION = 3
@@ -146,7 +146,7 @@ def split_module(source: str) -> tuple[str, list[tuple[str, str]]]:
                 first -= 1
             cuts.append((first, node.name))
     chunks = []
-    for (begin, label), (end, _) in zip(cuts, cuts[1:] + [(len(lines), "")]):
+    for (begin, label), (end, _) in zip(cuts, [*cuts[1:], (len(lines), "")]):
         code = "".join(lines[begin:end]).strip("\n")
         if code.strip():
             chunks.append((label, code))

@@ -22,11 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.grading import discovery
 from grader import registry
+from grader.grading import discovery
 from grader.grading.notebook_source import module_source
 from grader.grading.results import ClassReport, Note, NoteKind
 from grader.integrations.nbgrader_export import CONFIG_NAME, hidden_cases
+
 
 class NbgraderError(ValueError):
     """The course or assignment cannot be graded as given (one-line message)."""
@@ -164,7 +165,6 @@ def write_gradebook(report: ClassReport, prepared: PreparedClass) -> list[str]:
     student whose grading failed in the grader itself (no test ran) is left as it was.
     """
     from nbgrader.api import MissingEntry
-
     from sqlalchemy.exc import SAWarning
 
     ids = {e: {c.name: c.grade_id for c in hidden_cases(e)} for e in prepared.exercises}

@@ -23,13 +23,12 @@ from typing import Any
 
 import torch
 
-from grader.grading import suite
-from grader.inside import protocol
 from grader import registry
-from grader.isolation.remote import StudentError
+from grader.grading import suite
 from grader.grading.results import Outcome, TestRecord
-from grader.inside import worker
+from grader.inside import protocol, worker
 from grader.inside.worker import Submission
+from grader.isolation.remote import StudentError
 
 
 class NamespaceModule:

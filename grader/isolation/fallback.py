@@ -111,7 +111,7 @@ def zygote_command(argv: list[str]) -> list[str]:
     if landlock.abi() < 1:
         return argv
     read = [Path(d) for d in sandbox.SYSTEM_DIRS] + sandbox.python_dirs() + readable_parts() + [Path("/proc"), Path("/sys")]
-    write = sorted({Path(tempfile.gettempdir()), Path("/tmp"), Path("/var/tmp")}) + [Path("/dev")]
+    write = [*sorted({Path(tempfile.gettempdir()), Path("/tmp"), Path("/var/tmp")}), Path("/dev")]
     # The kit's own folder may be listed (to import from it), not read: only its readable parts are.
     args = ["--list", str(ROOT)] + [a for path in read for a in ("--read", str(path))]
     args += [a for path in write for a in ("--write", str(path))]

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.inside import protocol
 from grader.inside.limits import Limits
 from grader.isolation import fork_server, sandbox
-from grader.inside import protocol
 
 
 class StudentError(Exception):

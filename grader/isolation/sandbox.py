@@ -127,7 +127,7 @@ def bwrap_command(uid: int, quota: Quota, files: dict[str, int], data: Path | No
     # under /tmp (a fresh clone, CI) stays visible instead of being hidden by the tmpfs.
     cmd += ["--perms", "1777", "--size", str(quota.disk_bytes), "--tmpfs", "/tmp"]
     for d in python_dirs():
-        cmd += _parents(d) + ["--ro-bind", str(d), str(d)]
+        cmd += [*_parents(d), "--ro-bind", str(d), str(d)]
     cmd += _parents(ROOT / "grader")
     for d in (ROOT, ROOT / "grader", ROOT / "exercises"):
         cmd += ["--perms", "0755", "--dir", str(d)]
@@ -143,14 +143,14 @@ def bwrap_command(uid: int, quota: Quota, files: dict[str, int], data: Path | No
     cmd += ["--proc", "/proc", "--dev", "/dev", "--chdir", str(SUBMISSION_MOUNT)]
     for dev in gpu_devices():
         cmd += ["--dev-bind", str(dev), str(dev)]
-    return cmd + ["/bin/sh", "-c", SETUP.format(uid=uid, files=quota.files), "setup"]
+    return [*cmd, "/bin/sh", "-c", SETUP.format(uid=uid, files=quota.files), "setup"]
 
 
 def holder_command(uid: int, quota: Quota, files: dict[str, int], info_fd: int, data: Path | None = None) -> list[str]:
     """A new sandbox around a holder process: bubblewrap writes the host PID of the sandbox's init
     (whose namespaces the worker joins) to `info_fd`; the holder prints "ready"."""
     cmd = bwrap_command(uid, quota, files, data)
-    return cmd[:1] + ["--info-fd", str(info_fd)] + cmd[1:] + list(HOLDER)
+    return [*cmd[:1], "--info-fd", str(info_fd), *cmd[1:], *HOLDER]
 
 
 def gpu_devices() -> list[Path]:

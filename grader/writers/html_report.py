@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import atomic, registry
-from grader.grading.results import ClassReport
-from grader.grading.results import Outcome, Status, SubmissionResult, TestRecord
+from grader.grading.results import ClassReport, Outcome, Status, SubmissionResult, TestRecord
 
 TOP_FAILURES = 3
 _EPS = 1e-9

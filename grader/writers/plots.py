@@ -8,7 +8,8 @@ pyplot, so no GUI backend or global figure state is involved (headless, like the
 from __future__ import annotations
 
 import io
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 WIDTH_IN = 8.0
 DPI = 144  # sharp on high-density screens; the page shows the image at its CSS width

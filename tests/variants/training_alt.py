@@ -77,9 +77,10 @@ class _LeNet(nn.Module):
 
 
 def mnist_classifier(epochs: int = 5, seed: int = 0):
-    from _kit.datasets import mnist
     from torch.utils.data import DataLoader
     from torchvision import transforms
+
+    from _kit.datasets import mnist
 
     torch.manual_seed(seed)
     t = transforms.Compose([transforms.Pad(2), transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])

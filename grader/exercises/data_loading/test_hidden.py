@@ -261,7 +261,7 @@ def png_pixels(data: Any, what: str) -> torch.Tensor:
     try:
         with Image.open(io.BytesIO(raw)) as image:
             return torch.from_numpy(np.array(image.convert("RGB"))).permute(2, 0, 1).contiguous()
-    except Exception as exc:  # noqa: BLE001 - a broken PNG is the student's problem
+    except Exception as exc:  # a broken PNG is the student's problem
         raise Mismatch(f"{what} wrote a PNG that cannot be read ({type(exc).__name__})") from None
 
 

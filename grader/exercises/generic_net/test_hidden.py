@@ -41,7 +41,7 @@ def reference_count(input_shape: tuple[int, ...], num_outputs: int) -> int:
 
 
 def fc1_features(input_shape: tuple[int, ...]) -> int:
-    c, h, w = input_shape
+    _, h, w = input_shape
     return 16 * (((h - 4) // 2 - 4) // 2) * (((w - 4) // 2 - 4) // 2)
 
 

@@ -19,8 +19,9 @@ sgd_update and adagrad_update can only cost points that the parameter values alr
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence, cast
+from typing import Any, cast
 
 import pytest
 import torch

@@ -234,8 +234,8 @@ def test_output_size(submission: Submission, rng: Draw) -> None:
 @pytest.mark.points(1)
 def test_output_size_floor_and_dilation(submission: Submission, rng: Draw) -> None:
     """output_size rounds down, knows dilation and returns an int, on random configurations"""
-    configs = size_configs(rng, (2, 3), 30) + [([7, 2, 2, 0, 1], True), ([9, 3, 2, 1, 2], False),
-                                               ([33, 4, 3, 1, 1], True), ([5, 1, 4, 0, 3], False)]
+    configs = [*size_configs(rng, (2, 3), 30), ([7, 2, 2, 0, 1], True), ([9, 3, 2, 1, 2], False),
+               ([33, 4, 3, 1, 1], True), ([5, 1, 4, 0, 3], False)]
     check_output_sizes(submission, rng, configs)
 
 

@@ -128,7 +128,7 @@ def test_train_history_is_running_mean(submission: Submission, rng: Draw) -> Non
 @pytest.mark.points(1)
 def test_train_prints_running_loss(submission: Submission, rng: Draw) -> None:
     """train() prints '[epoch, batch] loss: x.xxx' with the running loss at each report"""
-    (_, history, printed), (_, expected, _) = train_both(submission, rng, CONFIGS[0], n=40)
+    (_, _, printed), (_, expected, _) = train_both(submission, rng, CONFIGS[0], n=40)
     lines = [line for line in printed.splitlines() if "loss" in line]
     expect_equal(len(lines), len(expected), "the number of lines train() printed with the running loss")
     for line, value in zip(lines, expected):
