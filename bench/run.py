@@ -169,7 +169,8 @@ def main() -> None:
         kinds = mixed_class(klass, args.class_size)
         first = {kind: klass / next(s for s, k in kinds.items() if k == kind) for kind in ("full", "partial", "stub")}
         floors = {kind: floor(folder) for kind, folder in first.items()}
-        results["floor"] = {"floor_s": floors["full"]["floor_s"], "training_check_cpu_s": floors["full"]["training_check_s"],
+        results["floor"] = {"floor_s": floors["full"]["floor_s"],
+                            "training_check_cpu_s": floors["full"]["training_check_s"],
                             "by_kind_s": {k: f["floor_s"] for k, f in floors.items()}}
         if torch.cuda.is_available():
             results["floor"]["training_check_gpu_s"] = floor(first["full"], gpu=True)["training_check_s"]
@@ -186,21 +187,26 @@ def main() -> None:
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     s = results["student_loop"]
     rows = [
-        ("(a) pytest exercises/ on the solutions", f"{s['visible_suite_s']:.1f} s", f"{s['ratio']:.2f} x import torch ({s['import_torch_s']:.1f} s)"),
-        ("(b) grader score --jobs 2, per submission", f"{g['per_submission_s']:.1f} s", f"{g['submissions']} mixed submissions, {g['wall_s']:.0f} s wall"),
+        ("(a) pytest exercises/ on the solutions", f"{s['visible_suite_s']:.1f} s",
+         f"{s['ratio']:.2f} x import torch ({s['import_torch_s']:.1f} s)"),
+        ("(b) grader score --jobs 2, per submission", f"{g['per_submission_s']:.1f} s",
+         f"{g['submissions']} mixed submissions, {g['wall_s']:.0f} s wall"),
         ("(c) floor: hidden suite, warm, solutions", f"{f['floor_s']:.1f} s",
          f"overhead ratio {g['overhead_ratio']:.2f} (against each submission's own floor: "
-         f"{g['overhead_ratio_vs_class_floor']:.2f}; floors {', '.join(f'{k} {v:.1f} s' for k, v in f['by_kind_s'].items())})"),
+         f"{g['overhead_ratio_vs_class_floor']:.2f}; floors "
+         f"{', '.join(f'{k} {v:.1f} s' for k, v in f['by_kind_s'].items())})"),
         ("(d) peak memory of the grading run", f"{g['peak_memory_gb']:.2f} GB",
          f"PSS of all its processes (RSS summed: {g['peak_rss_sum_gb']:.2f} GB)"),
         ("(e) MNIST training check, CPU", f"{f['training_check_cpu_s']:.1f} s", ""),
         *([("(e) MNIST training check, GPU", f"{f['training_check_gpu_s']:.1f} s", torch.cuda.get_device_name())]
           if "training_check_gpu_s" in f else [("(e) MNIST training check, GPU", "-", "no GPU on this machine")]),
-        ("(f) class report (--report)", f"{g['report_s']:.1f} s", f"{g['report_kib']:.0f} KiB, one self-contained HTML file"),
+        ("(f) class report (--report)", f"{g['report_s']:.1f} s",
+         f"{g['report_kib']:.0f} KiB, one self-contained HTML file"),
     ]
     if "nbgrader" in results:
         n = results["nbgrader"]
-        rows.insert(2, ("(b) nbgrader autograde, per submission", f"{n['per_submission_s']:.1f} s", f"grader is {n['speedup']:.1f} x faster"))
+        rows.insert(2, ("(b) nbgrader autograde, per submission", f"{n['per_submission_s']:.1f} s",
+                        f"grader is {n['speedup']:.1f} x faster"))
     width = max(len(r[0]) for r in rows)
     for name, value, note in rows:
         print(f"{name.ljust(width)}  {value:>10}  {note}")

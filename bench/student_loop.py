@@ -81,8 +81,9 @@ def watch_latency(saves: int = 25, fork: bool = True) -> list[float]:
         kit = kit_copy(Path(tmp), ("lenet.py",))
         module = kit / "exercises" / "lenet.py"
         source = module.read_text()
-        proc = subprocess.Popen([sys.executable, "exercises/kit.py", "watch", *(() if fork else ("--no-fork",))], cwd=kit,
-                                env=ENV, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen([sys.executable, "exercises/kit.py", "watch", *(() if fork else ("--no-fork",))],
+                                cwd=kit, env=ENV, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
         lines: queue.Queue[tuple[float, str]] = queue.Queue()
 
         def read() -> None:
@@ -131,7 +132,8 @@ def main() -> None:
     s = results["visible_suite"]
     rows = [("(a) pytest exercises/ on the solutions", f"{s['visible_suite_s']:.2f} s",
              f"{s['ratio']:.2f} x a bare import torch ({s['import_torch_s']:.2f} s), medians of {args.repeats}"),
-            ("(w) cold pytest exercises/test_lenet.py", f"{results['cold_lenet_s']:.2f} s", f"median of {args.repeats}")]
+            ("(w) cold pytest exercises/test_lenet.py", f"{results['cold_lenet_s']:.2f} s",
+             f"median of {args.repeats}")]
     for name, label in (("watch_fork", "(w) watch, save -> answer, forks"), ("watch_fresh_process",
                                                                              "(w) watch, fresh-process fallback")):
         w = results[name]

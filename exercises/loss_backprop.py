@@ -96,7 +96,8 @@ def make_optimizer(net: nn.Module, lr: float = 0.01) -> optim.SGD:
     raise NotImplementedError("not started yet")
 
 
-def training_step(net: nn.Module, optimizer: optim.Optimizer, criterion, inputs: torch.Tensor, targets: torch.Tensor) -> float:
+def training_step(net: nn.Module, optimizer: optim.Optimizer, criterion, inputs: torch.Tensor,
+                  targets: torch.Tensor) -> float:
     """One training step with `optimizer`, as in the seed's training loop.
 
     optimizer.zero_grad(), output = net(inputs), loss = criterion(output, targets),

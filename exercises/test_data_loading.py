@@ -50,7 +50,8 @@ def test_unnormalize_inverts():
     normalized = (x - 0.5) / 0.5
     copy = normalized.clone()
     expect_close(unnormalize(normalized), x, "unnormalize((x - 0.5) / 0.5) for x in [0, 1]", "img / 2 + 0.5")
-    expect(torch.equal(normalized, copy), "unnormalize(img) changed img", "return img / 2 + 0.5 instead of changing img in place")
+    expect(torch.equal(normalized, copy), "unnormalize(img) changed img",
+           "return img / 2 + 0.5 instead of changing img in place")
     expect_close(unnormalize(torch.tensor([-1.0, 0.0, 1.0])), torch.tensor([0.0, 0.5, 1.0]),
                  "unnormalize(tensor([-1., 0., 1.]))")
 
@@ -83,8 +84,10 @@ def test_make_loader_shuffle_seeded():
     loader = make_loader(data, 16, shuffle=True, seed=0)
     expect_equal(len(loader), 7, "len(make_loader(100 items, 16, shuffle=True, seed=0))", "ceil(100 / 16) = 7")
     first = order_of(loader)
-    expect_equal(sorted(first), list(range(100)), "the sorted indices of a shuffled epoch", "each item exactly once per epoch")
-    expect(first != plain, "make_loader(data, 16, shuffle=True, seed=0) did not shuffle", "DataLoader(..., shuffle=shuffle)")
+    expect_equal(sorted(first), list(range(100)), "the sorted indices of a shuffled epoch",
+                 "each item exactly once per epoch")
+    expect(first != plain, "make_loader(data, 16, shuffle=True, seed=0) did not shuffle",
+           "DataLoader(..., shuffle=shuffle)")
     again = order_of(make_loader(data, 16, shuffle=True, seed=0))
     expect(again == first, "two loaders made with seed=0 gave different orders",
            "pass generator=torch.Generator().manual_seed(seed) to the DataLoader")

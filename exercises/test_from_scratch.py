@@ -36,7 +36,8 @@ def test_neuron():
     """neuron(x, w, b) = sigmoid(x @ w + b) for 5 samples of 4 inputs"""
     x, w, b, expected = neuron_case()
     y = scratch().neuron(x, w, b)
-    expect_shape(y, (5,), "neuron(x, w, b) for x (5, 4), w (4,), b a scalar", "one output per sample: x @ w + b has shape (5,)")
+    expect_shape(y, (5,), "neuron(x, w, b) for x (5, 4), w (4,), b a scalar",
+                 "one output per sample: x @ w + b has shape (5,)")
     expect_close(y, expected, "neuron(x, w, b)", "sigma(sum_i w_i x_i + b) with sigma(z) = 1 / (1 + exp(-z))")
 
 
@@ -63,7 +64,8 @@ def test_conv2d():
     expect_shape(y, (2, 4, 5, 4), "conv2d(x, weight, bias) for x (2, 3, 7, 6) and weight (4, 3, 3, 3)",
                  "one output channel per kernel; without padding a 3x3 kernel loses 1 pixel on each side")
     expect_close(y, F.conv2d(x, weight, bias), "conv2d(x, weight, bias)",
-                 "out[n, o, i, j] = bias[o] + sum over c, u, v of weight[o, c, u, v] * x[n, c, i + u, j + v] (no kernel flip)")
+                 "out[n, o, i, j] = bias[o] + sum over c, u, v of weight[o, c, u, v] * x[n, c, i + u, j + v] (no "
+                 "kernel flip)")
 
 
 def test_conv2d_stride_padding():
@@ -198,12 +200,14 @@ def test_dropout_train():
     original = x.clone()
     y = expect_tensor(scratch().dropout(x, 0.25, True), "dropout(x, 0.25, True)")
     expect_shape(y, (40, 100), "dropout(x, 0.25, True) for x of shape (40, 100)")
-    expect(torch.equal(x, original), "dropout(x, 0.25, True) changed x itself", "build a new tensor: x * keep / (1 - p)")
+    expect(torch.equal(x, original), "dropout(x, 0.25, True) changed x itself",
+           "build a new tensor: x * keep / (1 - p)")
     dropped = y == 0
     frac = dropped.float().mean().item()
     expect(0.21 < frac < 0.29, f"dropout(x, 0.25, True) zeroed {frac:.0%} of 4,000 values, expected about 25%",
            "drop with probability p: keep where torch.rand_like(x) >= p")
-    expect_close(y[~dropped], x[~dropped] / 0.75, "the kept values of dropout(x, 0.25, True)", "divide the kept values by 1 - p")
+    expect_close(y[~dropped], x[~dropped] / 0.75, "the kept values of dropout(x, 0.25, True)",
+                 "divide the kept values by 1 - p")
     again = scratch().dropout(x, 0.25, True)
     expect(not torch.equal(again == 0, dropped), "two calls of dropout(x, 0.25, True) dropped exactly the same values",
            "draw a new random mask at every call")

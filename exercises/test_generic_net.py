@@ -7,7 +7,8 @@ from _kit.checks import expect, expect_close, expect_equal, expect_shape, studen
 from test_lenet import expect_lenet_shapes, lenet_scores, set_lenet_weights
 
 
-def run_with_hooks(net: nn.Module, x: torch.Tensor, kinds: tuple[type, ...]) -> list[tuple[nn.Module, tuple[int, ...], tuple[int, ...]]]:
+def run_with_hooks(net: nn.Module, x: torch.Tensor,
+                   kinds: tuple[type, ...]) -> list[tuple[nn.Module, tuple[int, ...], tuple[int, ...]]]:
     """(module, input shape, output shape) for every module of the given kinds that runs, in call order."""
     calls: list[tuple[nn.Module, tuple[int, ...], tuple[int, ...]]] = []
     hooks = [
@@ -27,7 +28,8 @@ def run_with_hooks(net: nn.Module, x: torch.Tensor, kinds: tuple[type, ...]) -> 
 def first_linear_in_features(net: nn.Module, input_shape: tuple[int, ...], what: str) -> int:
     """in_features of the first nn.Linear that a dummy batch reaches (even if that layer then fails)."""
     reached: list[nn.Linear] = []
-    hooks = [m.register_forward_pre_hook(lambda m, _i: reached.append(m)) for m in net.modules() if isinstance(m, nn.Linear)]
+    hooks = [m.register_forward_pre_hook(lambda m, _i: reached.append(m))
+             for m in net.modules() if isinstance(m, nn.Linear)]
     try:
         with torch.no_grad():
             net(torch.zeros(1, *input_shape))
@@ -130,8 +132,10 @@ def test_summarize_sequential():
         ("Flatten", (1, 144), 0),
         ("Linear", (1, 5), 725),
     ]
-    expect_equal(rows, expected, "summarize(nn.Sequential(Conv2d(1, 4, 3), ReLU(), Flatten(), Linear(144, 5)), (1, 8, 8))",
-                 "one tuple (type(m).__name__, tuple(output.shape), own parameter count) per leaf call; no row for the Sequential")
+    expect_equal(rows, expected,
+                 "summarize(nn.Sequential(Conv2d(1, 4, 3), ReLU(), Flatten(), Linear(144, 5)), (1, 8, 8))",
+                 "one tuple (type(m).__name__, tuple(output.shape), own parameter count) per leaf call; no row for "
+                 "the Sequential")
 
 
 def test_summarize_call_order():
@@ -145,7 +149,8 @@ def test_summarize_call_order():
         ("Flatten", (1, 8), 0),
         ("Linear", (1, 3), 27),
     ]
-    expect_equal(rows, expected, "summarize(model, (1, 8, 8)) for a model that calls its pool twice and has an unused Linear",
+    expect_equal(rows, expected,
+                 "summarize(model, (1, 8, 8)) for a model that calls its pool twice and has an unused Linear",
                  "record rows from forward hooks as the layers run, not by walking model.modules()")
 
 
@@ -155,7 +160,8 @@ def test_summarize_net():
     net = gn.Net((1, 32, 32), 10)
     rows = gn.summarize(net, (1, 32, 32))
     expect(isinstance(rows, list) and all(isinstance(r, tuple) and len(r) == 3 for r in rows),
-           f"summarize(...) returned {type(rows).__name__} {rows!r:.120}, expected a list of (name, shape, parameter count) tuples")
+           f"summarize(...) returned {type(rows).__name__} {rows!r:.120}, expected a list of (name, shape, parameter "
+           "count) tuples")
     convs = [tuple(shape) for name, shape, _ in rows if name == "Conv2d"]
     expect_equal(convs, [(1, 6, 28, 28), (1, 16, 10, 10)], "the shapes in summarize's Conv2d rows")
     linears = [tuple(shape) for name, shape, _ in rows if name == "Linear"]
@@ -177,7 +183,8 @@ def test_summarize_leaves_model_unchanged():
     rows = summarize(model, (3,))
     hook.remove()
     expect_equal(len(rows), 4, "len(summarize(Sequential(Linear, Dropout, ReLU, Linear), (3,)))")
-    expect(grad_modes == [False], "summarize ran the model with gradients enabled", "wrap the dummy pass in torch.no_grad()")
+    expect(grad_modes == [False], "summarize ran the model with gradients enabled",
+           "wrap the dummy pass in torch.no_grad()")
     expect(no_hooks_left(model), "after summarize(...) some modules still have forward hooks",
            "keep the handles from register_forward_hook and call handle.remove() on each")
     modes = [m.training for m in model]
@@ -190,7 +197,8 @@ def test_summarize_leaves_model_unchanged():
         summarize(model, (5,))  # wrong input size: Linear(3, 4) raises
     except Exception:
         pass
-    expect(no_hooks_left(model), "after summarize(...) raised (wrong input size), some modules still have forward hooks",
+    expect(no_hooks_left(model),
+           "after summarize(...) raised (wrong input size), some modules still have forward hooks",
            "remove the hooks in a finally: block")
     expect_equal([m.training for m in model], [True, True, True, False],
                  "the training flags of the 4 layers after summarize raised (wrong input size)",

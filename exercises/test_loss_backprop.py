@@ -23,7 +23,8 @@ def tiny_mlp() -> nn.Sequential:
     return nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 3))
 
 
-def reference_grads(net: nn.Module, criterion, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+def reference_grads(net: nn.Module, criterion, x: torch.Tensor,
+                    y: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """The loss and the gradient of every parameter for one batch, computed on a copy of `net`."""
     twin = copy.deepcopy(net)
     loss = criterion(twin(x), y)
@@ -128,15 +129,19 @@ def test_make_optimizer():
     lb = student("loss_backprop")
     net = tiny_mlp()
     opt = lb.make_optimizer(net, lr=0.5)
-    expect(isinstance(opt, optim.SGD), f"make_optimizer(net, lr=0.5) returned {type(opt).__name__}, expected torch.optim.SGD")
+    expect(isinstance(opt, optim.SGD),
+           f"make_optimizer(net, lr=0.5) returned {type(opt).__name__}, expected torch.optim.SGD")
     in_opt = {id(p) for group in opt.param_groups for p in group["params"]}
     expect(in_opt == {id(p) for p in net.parameters()},
            "make_optimizer(net, lr=0.5) does not hold exactly net's parameters", "optim.SGD(net.parameters(), lr=lr)")
-    expect_equal([g["lr"] for g in opt.param_groups], [0.5] * len(opt.param_groups), "the learning rates of make_optimizer(net, lr=0.5)")
-    expect_equal([g["momentum"] for g in opt.param_groups], [0] * len(opt.param_groups), "the momentum of make_optimizer(net, lr=0.5)",
+    expect_equal([g["lr"] for g in opt.param_groups], [0.5] * len(opt.param_groups),
+                 "the learning rates of make_optimizer(net, lr=0.5)")
+    expect_equal([g["momentum"] for g in opt.param_groups], [0] * len(opt.param_groups),
+                 "the momentum of make_optimizer(net, lr=0.5)",
                  "plain SGD: no momentum")
     default = lb.make_optimizer(net)
-    expect_equal([g["lr"] for g in default.param_groups], [0.01] * len(default.param_groups), "the learning rate of make_optimizer(net)",
+    expect_equal([g["lr"] for g in default.param_groups], [0.01] * len(default.param_groups),
+                 "the learning rate of make_optimizer(net)",
                  "lr defaults to 0.01")
 
 
@@ -150,8 +155,10 @@ def test_training_step_updates_parameters():
     fill_with_garbage(net)
     opt = optim.SGD(net.parameters(), lr=0.05)
     loss = lb.training_step(net, opt, criterion, x, labels)
-    expect(isinstance(loss, float), f"training_step(...) returned {type(loss).__name__}, expected a float", "return loss.item()")
-    expect(abs(loss - expected_loss.item()) < 1e-5, f"training_step(...) returned {loss}, expected {expected_loss.item()}",
+    expect(isinstance(loss, float), f"training_step(...) returned {type(loss).__name__}, expected a float",
+           "return loss.item()")
+    expect(abs(loss - expected_loss.item()) < 1e-5,
+           f"training_step(...) returned {loss}, expected {expected_loss.item()}",
            "return the loss computed before optimizer.step()")
     for (name, p), old, g in zip(net.named_parameters(), before, grads):
         expect_close(p, old - 0.05 * g, f"parameter {name} after training_step with optim.SGD(lr=0.05)",
@@ -235,4 +242,5 @@ def test_make_adagrad():
         for option, want in [("lr", lr), ("lr_decay", 0), ("weight_decay", 0), ("initial_accumulator_value", 0),
                              ("eps", 1e-10)]:
             expect_equal([g[option] for g in opt.param_groups], [want] * len(opt.param_groups),
-                         f"the {option} of {call}", "lr defaults to 0.01; leave the other options at Adagrad's defaults")
+                         f"the {option} of {call}",
+                         "lr defaults to 0.01; leave the other options at Adagrad's defaults")

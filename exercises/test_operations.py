@@ -61,7 +61,8 @@ def test_lenet_conv1_parameters():
     expect_equal(tuple(conv.weight.shape), (6, 1, 5, 5), "lenet_conv1().weight.shape",
                  "a conv weight's shape is (out_channels, in_channels, kernel height, kernel width)")
     expect(conv.bias is None, "lenet_conv1() has a bias, expected none", "seed 000's conv_1 has no bias")
-    expect_equal(n_params(conv), 150, "the number of parameters of lenet_conv1()", "6 kernels of 1 x 5 x 5 numbers, and no bias")
+    expect_equal(n_params(conv), 150, "the number of parameters of lenet_conv1()",
+                 "6 kernels of 1 x 5 x 5 numbers, and no bias")
 
 
 def test_same_size_conv_shape():
@@ -86,7 +87,8 @@ def test_set_conv_weights():
     weight = torch.rand(3, 2, 5, 3) - 0.5
     bias = torch.rand(3) - 0.5
     returned = ops().set_conv_weights(conv, weight, bias)
-    expect(returned is conv, f"set_conv_weights(conv, weight, bias) returned {type(returned).__name__}, expected conv itself",
+    expect(returned is conv,
+           f"set_conv_weights(conv, weight, bias) returned {type(returned).__name__}, expected conv itself",
            "change conv and end with `return conv`")
     x = torch.rand(1, 2, 10, 8)
     expect_close(conv(x), F.conv2d(x, weight, bias, padding=(2, 1)),
@@ -103,7 +105,8 @@ def test_set_conv_weights_trainable():
     for name in ("weight", "bias"):
         p = getattr(conv, name)
         expect(isinstance(p, nn.Parameter) and p.requires_grad,
-               f"after set_conv_weights, conv.{name} is a {type(p).__name__} with requires_grad={getattr(p, 'requires_grad', None)}, "
+               f"after set_conv_weights, conv.{name} is a {type(p).__name__} with "
+               f"requires_grad={getattr(p, 'requires_grad', None)}, "
                "expected an nn.Parameter that requires grad",
                "the parameter was replaced: change its values instead, so that it stays the conv's nn.Parameter")
     expect_equal(n_params(conv), 3 * 2 * 5 * 3 + 3, "the number of parameters of conv after set_conv_weights")
@@ -152,7 +155,8 @@ ACT_INPUT = torch.tensor([[-3.0, -1.0, -0.5, 0.0], [0.25, 1.0, 2.0, 5.0]])
 def test_relu():
     """relu(x) keeps positive values and sets negative ones to 0"""
     y = ops().relu(ACT_INPUT.clone())
-    expect_close(y, ACT_INPUT.clamp(min=0), "relu(x) for x = [[-3, -1, -0.5, 0], [0.25, 1, 2, 5]]", "max(x, 0), element-wise")
+    expect_close(y, ACT_INPUT.clamp(min=0), "relu(x) for x = [[-3, -1, -0.5, 0], [0.25, 1, 2, 5]]",
+                 "max(x, 0), element-wise")
 
 
 def test_sigmoid():
@@ -257,7 +261,8 @@ def test_batch_norm_formula():
     torch.manual_seed(7)
     x = torch.rand(1, 3, 5, 4) * 3
     y = bn(x)
-    expect_close(y, reference_batch_norm(x, torch.ones(3), torch.zeros(3)), "batch_norm(3)(x) for x of shape (1, 3, 5, 4)",
+    expect_close(y, reference_batch_norm(x, torch.ones(3), torch.zeros(3)),
+                 "batch_norm(3)(x) for x of shape (1, 3, 5, 4)",
                  "each channel must be normalised over the batch, the height and the width, with the biased variance")
     params = list(bn.parameters())
     expect(len(params) == 2, f"batch_norm(3) has {len(params)} parameter tensors, expected 2 (gamma and beta)")
@@ -266,7 +271,8 @@ def test_batch_norm_formula():
         params[0].copy_(gamma)
         params[1].copy_(beta)
     x = torch.randn(4, 3, 5, 4)
-    expect_close(bn(x), reference_batch_norm(x, gamma, beta), "batch_norm(3)(x) with gamma and beta set, x of shape (4, 3, 5, 4)",
+    expect_close(bn(x), reference_batch_norm(x, gamma, beta),
+                 "batch_norm(3)(x) with gamma and beta set, x of shape (4, 3, 5, 4)",
                  "y = (x - mean) / sqrt(var + eps) * gamma + beta, statistics over the batch too")
 
 
@@ -283,7 +289,8 @@ def test_skip_concat():
     expect_close(out[:, :2], x, "the first 2 channels of skip_concat(x, y)", "x's channels come first")
     expect_close(out[:, 2:], y, "the last 3 channels of skip_concat(x, y)")
     out = ops().skip_concat(torch.rand(2, 4, 3, 3), torch.rand(2, 1, 3, 3))
-    expect_shape(out, (2, 5, 3, 3), "skip_concat(x, y) for x (2, 4, 3, 3) and y (2, 1, 3, 3)", "stack along the channels, whatever the batch size")
+    expect_shape(out, (2, 5, 3, 3), "skip_concat(x, y) for x (2, 4, 3, 3) and y (2, 1, 3, 3)",
+                 "stack along the channels, whatever the batch size")
 
 
 # --- linear -------------------------------------------------------------------------
@@ -313,24 +320,29 @@ def test_classifier_head():
     expect_equal(n_params(head), 122, "the number of parameters of classifier_head(60, 2)", "60 * 2 weights + 2 biases")
     x = torch.randn(1, 3, 5, 4)
     y = head(x)
-    expect_shape(y, (1, 2), "classifier_head(60, 2)(x) for x of shape (1, 3, 5, 4)", "flatten each sample, then one linear layer")
+    expect_shape(y, (1, 2), "classifier_head(60, 2)(x) for x of shape (1, 3, 5, 4)",
+                 "flatten each sample, then one linear layer")
     shapes = {tuple(p.shape): p.detach() for p in head.parameters()}
-    expect((2, 60) in shapes and (2,) in shapes, f"classifier_head(60, 2) has parameters of shapes {list(shapes)}, expected (2, 60) and (2,)",
+    expect((2, 60) in shapes and (2,) in shapes,
+           f"classifier_head(60, 2) has parameters of shapes {list(shapes)}, expected (2, 60) and (2,)",
            "one linear layer, with its bias")
     expected = x.reshape(1, 60) @ shapes[(2, 60)].T + shapes[(2,)]
     expect_close(y, expected, "classifier_head(60, 2)(x)", "flatten, then the linear map W x + b, and nothing else")
     xs = torch.randn(3, 3, 5, 4)
-    expect_shape(head(xs), (3, 2), "classifier_head(60, 2)(x) for x of shape (3, 3, 5, 4)", "keep the batch dimension: 3 samples, 3 rows")
+    expect_shape(head(xs), (3, 2), "classifier_head(60, 2)(x) for x of shape (3, 3, 5, 4)",
+                 "keep the batch dimension: 3 samples, 3 rows")
 
 
 def test_count_parameters():
     """count_parameters counts every parameter: 150 for LeNet's conv1, 122 for Linear(60, 2)"""
     count = ops().count_parameters
     conv = nn.Conv2d(1, 6, 5, bias=False)
-    expect_equal(count(conv), 150, "count_parameters(nn.Conv2d(1, 6, 5, bias=False))", "6 * 1 * 5 * 5 numbers in the weight, and no bias")
+    expect_equal(count(conv), 150, "count_parameters(nn.Conv2d(1, 6, 5, bias=False))",
+                 "6 * 1 * 5 * 5 numbers in the weight, and no bias")
     expect_equal(count(nn.Linear(60, 2)), 122, "count_parameters(nn.Linear(60, 2))", "weights and biases both count")
     net = nn.Sequential(nn.Conv2d(2, 3, (5, 3), padding=(2, 1)), nn.ReLU(), nn.BatchNorm2d(3))
-    expect_equal(count(net), 93 + 6, "count_parameters of conv(2->3, 5x3) + ReLU + BatchNorm2d(3)", "sum over module.parameters()")
+    expect_equal(count(net), 93 + 6, "count_parameters of conv(2->3, 5x3) + ReLU + BatchNorm2d(3)",
+                 "sum over module.parameters()")
     frozen = nn.Linear(60, 2)
     frozen.weight.requires_grad_(False)
     expect_equal(count(frozen), 122, "count_parameters(linear) with a frozen weight",
@@ -353,12 +365,15 @@ def test_dropout_train():
     expect(bool(((y == 0) | (y == 2)).all()), "dropout(0.5)(ones) gave values other than 0 and 2",
            "survivors are multiplied by 1 / (1 - p) = 2")
     frac = zero.float().mean().item()
-    expect(0.45 < frac < 0.55, f"dropout(0.5) zeroed {frac:.0%} of 4,000 values, expected about 50%", "p is the probability to drop")
+    expect(0.45 < frac < 0.55, f"dropout(0.5) zeroed {frac:.0%} of 4,000 values, expected about 50%",
+           "p is the probability to drop")
     drop = ops().dropout(0.2).train()
     y = drop(torch.ones(4000))
     frac = (y == 0).float().mean().item()
-    expect(0.15 < frac < 0.25, f"dropout(0.2) zeroed {frac:.0%} of 4,000 values, expected about 20%", "use the argument p")
-    expect_close(y[y != 0], torch.full_like(y[y != 0], 1.25), "the survivors of dropout(0.2)(ones)", "1 / (1 - 0.2) = 1.25")
+    expect(0.15 < frac < 0.25, f"dropout(0.2) zeroed {frac:.0%} of 4,000 values, expected about 20%",
+           "use the argument p")
+    expect_close(y[y != 0], torch.full_like(y[y != 0], 1.25), "the survivors of dropout(0.2)(ones)",
+                 "1 / (1 - 0.2) = 1.25")
 
 
 def test_dropout_eval():
@@ -367,7 +382,8 @@ def test_dropout_eval():
     drop.eval()
     torch.manual_seed(12)
     x = torch.randn(5, 5)
-    expect_close(drop(x), x, "dropout(0.5) after .eval(), on a 5x5 tensor", "in eval mode dropout must give back its input unchanged")
+    expect_close(drop(x), x, "dropout(0.5) after .eval(), on a 5x5 tensor",
+                 "in eval mode dropout must give back its input unchanged")
 
 
 # --- pictures -----------------------------------------------------------------------

@@ -92,9 +92,11 @@ def quiet_train(capsys, net, loader, *, lr=0.1, epochs=1, log_every=50, criterio
 def test_get_device():
     """get_device() gives cuda exactly when torch.cuda.is_available()"""
     device = student("training").get_device()
-    expect(isinstance(device, torch.device), f"get_device() returned {device!r}, expected a torch.device", "torch.device('cpu')")
+    expect(isinstance(device, torch.device), f"get_device() returned {device!r}, expected a torch.device",
+           "torch.device('cpu')")
     expected = "cuda" if torch.cuda.is_available() else "cpu"
-    expect_equal(device.type, expected, "get_device().type", "torch.cuda.is_available() tells whether a GPU can be used")
+    expect_equal(device.type, expected, "get_device().type",
+                 "torch.cuda.is_available() tells whether a GPU can be used")
 
 
 def test_train_history_length(capsys):
@@ -102,7 +104,8 @@ def test_train_history_length(capsys):
     torch.manual_seed(0)
     loader = DataLoader(blobs(40), batch_size=4)  # 10 mini-batches per epoch
     history, _ = quiet_train(capsys, Probe(), loader, epochs=2, log_every=3)
-    expect(isinstance(history, list), f"train() returned {type(history).__name__}, expected a list", "return the history list")
+    expect(isinstance(history, list), f"train() returned {type(history).__name__}, expected a list",
+           "return the history list")
     expect_equal(len(history), 6, "len(train(..., epochs=2, log_every=3)) with 10 mini-batches per epoch",
                  "report after batches 3, 6 and 9 of each epoch; the 10th batch is a remainder that is not reported")
     expect(all(isinstance(h, float) for h in history), f"train() returned {history!r}: expected Python floats",
@@ -122,7 +125,8 @@ def test_train_history_is_running_mean(capsys):
 
     loader = DataLoader(blobs(40), batch_size=4)  # 10 mini-batches per epoch
     history, _ = quiet_train(capsys, Probe(), loader, epochs=2, log_every=3, criterion=criterion)
-    expect_equal(len(seen), 20, "the number of criterion calls for 2 epochs of 10 mini-batches", "one loss per mini-batch")
+    expect_equal(len(seen), 20, "the number of criterion calls for 2 epochs of 10 mini-batches",
+                 "one loss per mini-batch")
     windows = [seen[e * 10 + s : e * 10 + s + 3] for e in range(2) for s in (0, 3, 6)]
     expected = [sum(w) / 3 for w in windows]
     expect(
@@ -175,9 +179,13 @@ def test_train_matches_reference_steps(capsys):
             optimizer.step()
     moved = any(not torch.equal(p.detach().cpu(), q.detach()) for p, q in zip(net.parameters(), start.parameters()))
     expect(moved, "train() left every weight as it was", "call optimizer.step() after loss.backward()")
-    same = all(torch.allclose(p.detach().cpu(), q.detach(), atol=1e-6) for p, q in zip(net.parameters(), reference.parameters()))
-    expect(same, "after train(net, loader, CrossEntropyLoss(), an SGD with lr=0.1, epochs=2) the weights differ from the seed's loop",
-           "call optimizer.zero_grad() before every backward() (gradients add up otherwise) and step once per mini-batch")
+    same = all(torch.allclose(p.detach().cpu(), q.detach(), atol=1e-6)
+               for p, q in zip(net.parameters(), reference.parameters()))
+    expect(same,
+           "after train(net, loader, CrossEntropyLoss(), an SGD with lr=0.1, epochs=2) the weights differ from the "
+           "seed's loop",
+           "call optimizer.zero_grad() before every backward() (gradients add up otherwise) and step once "
+           "per mini-batch")
 
 
 def test_train_sets_train_mode_and_device(capsys):
@@ -188,9 +196,12 @@ def test_train_sets_train_mode_and_device(capsys):
     quiet_train(capsys, net, DataLoader(blobs(8), batch_size=4), log_every=1)
     expected = m.get_device().type
     expect(bool(net.calls), "train() never called the network", "outputs = net(inputs) for every mini-batch")
-    expect(all(training for training, _, _ in net.calls), "train() ran the network in eval mode", "call net.train() before the loop")
-    expect(all(grad for _, grad, _ in net.calls), "train() ran the network with autograd off", "no torch.no_grad() while training")
-    expect(all(d == expected for _, _, d in net.calls), f"the batches reached the network on {net.calls[0][2]}, expected {expected}",
+    expect(all(training for training, _, _ in net.calls), "train() ran the network in eval mode",
+           "call net.train() before the loop")
+    expect(all(grad for _, grad, _ in net.calls), "train() ran the network with autograd off",
+           "no torch.no_grad() while training")
+    expect(all(d == expected for _, _, d in net.calls),
+           f"the batches reached the network on {net.calls[0][2]}, expected {expected}",
            "inputs, labels = inputs.to(device), labels.to(device)")
     where = {p.device.type for p in net.parameters()}
     expect_equal(where, {expected}, "the device of the parameters after train()", "net.to(device)")
@@ -202,7 +213,8 @@ def test_accuracy_percent():
     acc = student("training").accuracy(Table(scores), table_loader(scores, [0, 1, 2, 2], batch_size=4))
     expect(is_number(acc), f"accuracy() returned {type(acc).__name__}, expected a Python float",
            "a tensor holding one number gives it up with .item()")
-    expect(math.isclose(acc, 75.0, rel_tol=REL_TOL), f"accuracy() returned {acc!r} with 3 of 4 samples right, expected 75.0",
+    expect(math.isclose(acc, 75.0, rel_tol=REL_TOL),
+           f"accuracy() returned {acc!r} with 3 of 4 samples right, expected 75.0",
            "a sample is right when its largest score sits at its label; give a percentage, 0 to 100")
 
 

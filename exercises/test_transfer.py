@@ -80,10 +80,12 @@ def test_freeze_features_sequential():
     expect(result is None, f"freeze_features(net) returned {type(result).__name__}, expected None",
            "change the parameters in place; return nothing")
     expect(not any(p.requires_grad for p in convs),
-           f"after freeze_features(net), {sum(p.requires_grad for p in convs)} of the 4 conv weights/biases still require grad",
+           f"after freeze_features(net), {sum(p.requires_grad for p in convs)} of the 4 conv weights/biases still "
+           "require grad",
            "for every module in net.modules() that is an nn.Conv2d: p.requires_grad = False for its parameters")
     expect(all(p.requires_grad for p in linears),
-           f"after freeze_features(net), {sum(not p.requires_grad for p in linears)} of the 6 Linear weights/biases are frozen",
+           f"after freeze_features(net), {sum(not p.requires_grad for p in linears)} of the 6 Linear "
+           "weights/biases are frozen",
            "freeze only the nn.Conv2d layers: the classifier must stay trainable")
 
 
@@ -105,14 +107,17 @@ def test_trainable_parameters():
     m = student("transfer")
     net = sequential_lenet()
     everything = m.trainable_parameters(net)
-    expect(isinstance(everything, list), f"trainable_parameters(net) returned {type(everything).__name__}, expected a list",
+    expect(isinstance(everything, list),
+           f"trainable_parameters(net) returned {type(everything).__name__}, expected a list",
            "return a list, e.g. [p for p in net.parameters() if ...]")
-    expect_equal(len(everything), 10, "len(trainable_parameters(net)) before freezing", "nothing is frozen yet: all 10 tensors")
+    expect_equal(len(everything), 10, "len(trainable_parameters(net)) before freezing",
+                 "nothing is frozen yet: all 10 tensors")
     m.freeze_features(net)
     left = m.trainable_parameters(net)
     expect_equal(len(left), 6, "len(trainable_parameters(net)) after freeze_features(net)",
                  "keep the parameters whose requires_grad is True")
-    expect_equal(sum(p.numel() for p in left), 59_134, "the number of values in trainable_parameters(net) after freezing")
+    expect_equal(sum(p.numel() for p in left), 59_134,
+                 "the number of values in trainable_parameters(net) after freezing")
     _, linears = split(net)
     expect(all(any(p is q for q in linears) for p in left),
            "trainable_parameters(net) returned tensors that are not the network's Linear parameters",
@@ -134,7 +139,8 @@ def test_retrain_classifier_keeps_conv_weights():
                "retrain_classifier() changed a convolution weight",
                "freeze_features(net) first, and give the optimizer trainable_parameters(net) only")
     moved = [not torch.equal(p.detach().cpu(), q.detach()) for p, q in zip(net.linear_params(), before.linear_params())]
-    expect(all(moved), f"retrain_classifier() changed {sum(moved)} of the 4 Linear weights/biases, expected all of them",
+    expect(all(moved),
+           f"retrain_classifier() changed {sum(moved)} of the 4 Linear weights/biases, expected all of them",
            "zero_grad, forward, loss, backward, step for every mini-batch")
 
 
@@ -173,7 +179,8 @@ def test_retrain_classifier_loss_decreases():
            f"retrain_classifier(net, loader, epochs=3) returned {losses!r}, expected a list of 3 floats",
            "append the epoch's mean loss after every epoch")
     expect(losses[-1] < 0.5 * losses[0],
-           f"retrain_classifier() returned the epoch losses {[round(x, 3) for x in losses]}: expected them to fall by half or more",
+           f"retrain_classifier() returned the epoch losses {[round(x, 3) for x in losses]}: expected them to fall by "
+           "half or more",
            "the mean of loss.item() over the epoch's mini-batches; step the optimizer every mini-batch")
 
 

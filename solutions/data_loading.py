@@ -94,7 +94,8 @@ HINTS = {
     ),
     "test_mnist_transform_first_digit": (
         "On a real digit each pixel p must become (p / 255 - 0.5) / 0.5, inside a black border of 2 pixels.",
-        "Pad before ToTensor: padding a normalised tensor with zeros would give a grey border (0) instead of black (-1).",
+        "Pad before ToTensor: padding a normalised tensor with zeros would give a grey border (0) instead "
+        "of black (-1).",
         "return transforms.Compose([transforms.Pad(2), transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])",
     ),
     "test_unnormalize_inverts": (

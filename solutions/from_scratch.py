@@ -173,7 +173,8 @@ HINTS = {
     ),
     "test_conv2d_no_builtin": (
         "The point is to write the convolution from plain tensor operations, without PyTorch's own.",
-        "Sliding windows (Tensor.unfold, or loops) and a sum of products (torch.einsum, or * and .sum) are all you need.",
+        "Sliding windows (Tensor.unfold, or loops) and a sum of products (torch.einsum, or * and .sum) are "
+        "all you need.",
         "windows = x.unfold(2, kh, sh).unfold(3, kw, sw)\nout = torch.einsum(\"ncijuv,ocuv->noij\", windows, weight)",
     ),
     "test_max_pool2d": (
@@ -203,8 +204,10 @@ HINTS = {
         "return (x - mean) / torch.sqrt(var + eps) * weight.view(1, -1, 1, 1) + bias.view(1, -1, 1, 1)",
     ),
     "test_batch_norm_eps": (
-        "eps keeps the division safe when a channel barely varies. Where does it go: under the square root or after it?",
-        "PyTorch adds eps to the variance, inside the square root: sqrt(var + eps). Seed 004's sqrt(var) + eps is a typo.",
+        "eps keeps the division safe when a channel barely varies. Where does it go: under the square root or "
+        "after it?",
+        "PyTorch adds eps to the variance, inside the square root: sqrt(var + eps). Seed 004's sqrt(var) + "
+        "eps is a typo.",
         "y = (x - mean) / torch.sqrt(var + eps)",
     ),
     "test_batch_norm_no_builtin": (

@@ -170,7 +170,8 @@ HINTS = {
         "Hook every leaf module (one with no children: next(m.children(), None) is None); in the hook, append "
         "(type(m).__name__, tuple(output.shape), parameters of m alone). Then run one zeros batch of shape "
         "(1, *input_shape).",
-        "rows.append((type(module).__name__, tuple(output.shape), sum(p.numel() for p in module.parameters(recurse=False))))",
+        "rows.append((type(module).__name__, tuple(output.shape), sum(p.numel() for p in "
+        "module.parameters(recurse=False))))",
     ),
     "test_summarize_call_order": (
         "The rows must follow the calls as they happen, not the list of modules: a pool used twice gives two rows, a "

@@ -114,7 +114,8 @@ def make_optimizer(net: nn.Module, lr: float = 0.01) -> optim.SGD:
     ### END SOLUTION
 
 
-def training_step(net: nn.Module, optimizer: optim.Optimizer, criterion, inputs: torch.Tensor, targets: torch.Tensor) -> float:
+def training_step(net: nn.Module, optimizer: optim.Optimizer, criterion, inputs: torch.Tensor,
+                  targets: torch.Tensor) -> float:
     """One training step with `optimizer`, as in the seed's training loop.
 
     optimizer.zero_grad(), output = net(inputs), loss = criterion(output, targets),
@@ -217,7 +218,8 @@ HINTS = {
         "where they are.",
         "Change the parameters in place (p.sub_ or p -= ...) inside `with torch.no_grad():`, so autograd does not "
         "record the update; skip p.grad is None.",
-        "with torch.no_grad():\n    for p in parameters:\n        if p.grad is not None:\n            p.sub_(lr * p.grad)",
+        "with torch.no_grad():\n    for p in parameters:\n        if p.grad is not None:\n            "
+        "p.sub_(lr * p.grad)",
     ),
     "test_make_optimizer": (
         "torch.optim holds the ready-made optimizers; this one is plain stochastic gradient descent over every "

@@ -304,7 +304,8 @@ def save_conv1_grid(conv: nn.Conv2d, image: torch.Tensor, path) -> torch.Tensor:
     kernels = conv.weight.detach().cpu()
     fig = Figure(figsize=(8, 3.2))
     rows = fig.subplots(2, 1)
-    for axes, pictures, title in ((rows[0], kernels, "conv1 kernels"), (rows[1], maps.cpu().unsqueeze(1), "feature maps")):
+    for axes, pictures, title in ((rows[0], kernels, "conv1 kernels"),
+                                  (rows[1], maps.cpu().unsqueeze(1), "feature maps")):
         grid = make_grid(pictures, nrow=len(pictures), padding=1, normalize=True, scale_each=True, pad_value=1)
         axes.imshow(grid[0].numpy(), cmap="gray")
         axes.set_title(title)
@@ -422,8 +423,10 @@ HINTS = {
         "return nn.BatchNorm2d(num_features=num_features)",
     ),
     "test_skip_concat": (
-        "A skip connection by concatenation stacks the feature maps of x and of y into one tensor with more channels.",
-        "torch.cat joins tensors along one dimension; in (N, C, H, W) the channels are dimension 1, and x's come first.",
+        "A skip connection by concatenation stacks the feature maps of x and of y into one tensor with more "
+        "channels.",
+        "torch.cat joins tensors along one dimension; in (N, C, H, W) the channels are dimension 1, and x's come "
+        "first.",
         "return torch.cat((x, y), dim=1)",
     ),
     "test_flatten": (
@@ -461,7 +464,8 @@ HINTS = {
         "Compute the maps under torch.no_grad() from conv(image.unsqueeze(0))[0]; draw conv.weight.detach(); build a "
         "matplotlib.figure.Figure (it opens no window) and finish with fig.savefig(path).",
         "with torch.no_grad():\n    maps = conv(image.unsqueeze(0))[0]\nfig = Figure(figsize=(8, 3))\n"
-        "top, bottom = fig.subplots(2, 1)\ntop.imshow(make_grid(conv.weight.detach(), normalize=True)[0], cmap='gray')\n"
+        "top, bottom = fig.subplots(2, 1)\ntop.imshow(make_grid(conv.weight.detach(), normalize=True)[0], "
+        "cmap='gray')\n"
         "bottom.imshow(make_grid(maps.unsqueeze(1), normalize=True)[0], cmap='gray')\nfig.savefig(path)\nreturn maps",
     ),
 }

@@ -262,7 +262,8 @@ HINTS = {
         "Each reported value is the mean loss of the last log_every mini-batches: sum them, divide, start again.",
         "Add loss.item() to running_loss after every step; at a report append running_loss / log_every and reset it "
         "to 0; reset it at the start of every epoch too.",
-        "running_loss += loss.item()\nif i % log_every == log_every - 1:\n    history.append(running_loss / log_every)\n"
+        "running_loss += loss.item()\nif i % log_every == log_every - 1:\n    history.append(running_loss / "
+        "log_every)\n"
         "    running_loss = 0.0",
     ),
     "test_train_prints_running_loss": (

@@ -47,7 +47,8 @@ def graded(tmp_path_factory, isolation) -> tuple[dict, Path]:
     broken["lenet.py"] = broken["lenet.py"].replace("def forward(self, x):", "def forward(self, x)", 1)
     write(klass / "syntax_error", broken)
     looping = modules(most)
-    looping["lenet.py"] = looping["lenet.py"].replace("def forward(self, x):", "def forward(self, x):\n        while True:\n            pass", 1)
+    looping["lenet.py"] = looping["lenet.py"].replace("def forward(self, x):",
+                                                      "def forward(self, x):\n        while True:\n            pass", 1)
     write(klass / "infinite_loop", looping)
     with zipfile.ZipFile(klass / "zipped.zip", "w") as archive:
         for name, text in modules(("data_loading.py",)).items():
@@ -100,7 +101,8 @@ def test_statuses_and_messages(graded):
 def test_csv_gradebook(graded):
     _, out = graded
     rows = list(csv.DictReader((out / "grades.csv").open()))
-    assert [r["student"] for r in rows] == sorted(["full", "partial", "syntax_error", "infinite_loop", "zipped", "not_started"])
+    assert [r["student"] for r in rows] == sorted(["full", "partial", "syntax_error", "infinite_loop", "zipped",
+                                                   "not_started"])
     full = next(r for r in rows if r["student"] == "full")
     assert float(full["total"]) == registry.max_points()
     assert all(float(full[e.id]) == e.points for e in registry.load())

@@ -48,7 +48,8 @@ def test_worker_sees_the_gpu(tmp_path: Path, gpu_isolation: sandbox.Isolation) -
         observed = s.run(worker).value(device)
     finally:
         worker.stop()
-    assert str(observed.text).startswith("cuda"), "the worker cannot use the GPU: are /dev/nvidia* bound into the sandbox?"
+    assert str(observed.text).startswith("cuda"), \
+        "the worker cannot use the GPU: are /dev/nvidia* bound into the sandbox?"
 
 
 def test_training_and_transfer_score_full_marks_on_the_gpu(gpu_isolation: sandbox.Isolation) -> None:

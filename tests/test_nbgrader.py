@@ -287,7 +287,8 @@ def test_module_source_fallbacks(tmp_path):
     v4 = nbformat.v4
     meta = lambda gid, **kw: {"nbgrader": {"grade_id": gid, "solution": True, "grade": False, **kw}}  # noqa: E731
     notebook = v4.new_notebook(cells=[
-        v4.new_code_cell(nbgrader_export.SETUP_SOURCE, metadata={"nbgrader": {"grade_id": "lenet_setup", "locked": True}}),
+        v4.new_code_cell(nbgrader_export.SETUP_SOURCE,
+                         metadata={"nbgrader": {"grade_id": "lenet_setup", "locked": True}}),
         v4.new_code_cell("%matplotlib inline\nimport torch\nx = 1", metadata=meta("lenet_code")),
         v4.new_code_cell("def helper(:\n    pass"),
         v4.new_markdown_cell("y = 2", metadata=meta("lenet_code_Net")),
@@ -313,7 +314,8 @@ def test_cli_errors_are_one_line(tmp_path):
         assert result.exit_code == 2, result.output
         assert "Traceback" not in result.output and text in result.output, result.output
 
-    error(runner.invoke(app, ["nbgrader", "export", str(tmp_path / "c"), "-a", "ps1", "-e", "nope"]), "unknown exercise")
+    error(runner.invoke(app, ["nbgrader", "export", str(tmp_path / "c"), "-a", "ps1", "-e", "nope"]),
+          "unknown exercise")
     error(runner.invoke(app, ["nbgrader", "export", str(tmp_path / "c"), "-a", "../up"]), "assignment name")
     score = ["score", "--sandbox", "none", "--nbgrader", str(tmp_path)]
     error(runner.invoke(app, score), "--nbgrader needs --assignment")

@@ -78,7 +78,8 @@ def test_the_notebook_with_the_solutions_passes_every_check(kit, exercise, monke
         results = [line for line in text.splitlines() if line[:1] in "✔✘·"]
         assert results and all(line.startswith("✔ ") for line in results), text
         ran += len(results)
-    assert ran == len(json.loads((kit / stubs.GENERATED / f"{exercise.id}.json").read_text())["hints"]), "every check ran"
+    hints = json.loads((kit / stubs.GENERATED / f"{exercise.id}.json").read_text())["hints"]
+    assert ran == len(hints), "every check ran"
 
 
 def test_a_notebook_stands_for_its_module_without_the_kits_cells():
@@ -106,8 +107,10 @@ def test_grader_score_grades_the_notebook_form(tmp_path, isolation):
     klass = tmp_path / "class"
     students = {
         "notebook_only": {"lenet.ipynb": worked},
-        "stub_py_and_notebook": {"exercises/lenet.py": (EXERCISES / "lenet.py").read_text(), "exercises/lenet.ipynb": worked},
-        "py_changed": {"lenet.py": (SOLUTIONS / "lenet.py").read_text(), "lenet.ipynb": (EXERCISES / "lenet.ipynb").read_text()},
+        "stub_py_and_notebook": {"exercises/lenet.py": (EXERCISES / "lenet.py").read_text(),
+                                 "exercises/lenet.ipynb": worked},
+        "py_changed": {"lenet.py": (SOLUTIONS / "lenet.py").read_text(),
+                       "lenet.ipynb": (EXERCISES / "lenet.ipynb").read_text()},
         "notebook_untouched": {"lenet.ipynb": (EXERCISES / "lenet.ipynb").read_text()},
     }
     for student, files in students.items():
@@ -115,7 +118,8 @@ def test_grader_score_grades_the_notebook_form(tmp_path, isolation):
             (klass / student / name).parent.mkdir(parents=True, exist_ok=True)
             (klass / student / name).write_text(text)
     out = tmp_path / "grades.json"
-    result = CliRunner().invoke(app, ["score", str(klass), "-e", "lenet", "--jobs", "2", "--no-cache", "--json", str(out)])
+    result = CliRunner().invoke(app,
+                                ["score", str(klass), "-e", "lenet", "--jobs", "2", "--no-cache", "--json", str(out)])
     assert result.exit_code == 0, result.output
     scores = {s["student"]: s["score"] for s in json.loads(out.read_text())["submissions"]}
     assert scores == {"notebook_only": lenet.points, "stub_py_and_notebook": lenet.points, "py_changed": lenet.points,

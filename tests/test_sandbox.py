@@ -48,7 +48,8 @@ def run_inside(tmp_path: Path) -> dict:
     fd = os.open(module, os.O_RDONLY)
     uid = sandbox.sandbox_uid(9)
     cmd = [*sandbox.bwrap_command(uid, Quota(), {"lenet.py": fd}),
-           sys.executable, "-c", PROBE, str(SOLUTIONS / "lenet.py"), str(SUITES / "lenet" / "test_hidden.py"), str(ROOT),
+           sys.executable, "-c", PROBE, str(SOLUTIONS / "lenet.py"), str(SUITES / "lenet" / "test_hidden.py"),
+           str(ROOT),
            str(DATA)]
     try:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=sandbox.worker_environment(1),

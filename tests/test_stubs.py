@@ -51,11 +51,13 @@ def test_every_visible_check_has_tiered_hints_in_the_solution(exercise):
 @pytest.mark.parametrize("exercise", registry.load(), ids=lambda e: e.id)
 def test_generated_data_holds_the_hints_and_matches_the_kit(exercise):
     data = json.loads((EXERCISES / stubs.GENERATED / f"{exercise.id}.json").read_text())
-    assert data["hints"] == {k: list(v) for k, v in stubs.split_hints((SOLUTIONS / exercise.module).read_text())[1].items()}
+    _, hints = stubs.split_hints((SOLUTIONS / exercise.module).read_text())
+    assert data["hints"] == {k: list(v) for k, v in hints.items()}
     kit_exercise = catalog.by_name(exercise.id)
     assert kit_exercise is not None
     assert workspace._file_source(kit_exercise).untouched, "the kit and the generator fingerprint stubs differently"
-    assert workspace.notebook_source(kit_exercise).untouched, "the kit and the generator fingerprint notebooks differently"
+    assert workspace.notebook_source(kit_exercise).untouched, \
+        "the kit and the generator fingerprint notebooks differently"
 
 
 @pytest.mark.parametrize("exercise", registry.load(), ids=lambda e: e.id)
@@ -72,7 +74,8 @@ def test_notebook_runs_each_check_once_after_its_task(exercise):
             checked += [a.value for a in call.args[1:]]
     assert sorted(checked) == sorted(visible_checks(exercise)) and len(set(checked)) == len(checked)
     tasks = "".join("".join(c["source"]) for c, r in zip(cells, roles) if r == "task")
-    assert tasks.count('raise NotImplementedError("not started yet")') == stubs.count_regions((SOLUTIONS / exercise.module).read_text())
+    regions = stubs.count_regions((SOLUTIONS / exercise.module).read_text())
+    assert tasks.count('raise NotImplementedError("not started yet")') == regions
 
 
 def test_checks_go_after_the_last_task_they_use():
@@ -124,4 +127,5 @@ def test_drift_is_detected(tmp_path):
     edited = registry.load()[0]
     (tmp_path / edited.module).write_text("# edited by hand\n")
     (tmp_path / stubs.GENERATED / f"{edited.id}.json").unlink()
-    assert [d.module for d in stubs.check_stubs(exercises=tmp_path)] == [edited.module, f"{stubs.GENERATED}/{edited.id}.json"]
+    assert [d.module for d in stubs.check_stubs(exercises=tmp_path)] == [edited.module,
+                                                                         f"{stubs.GENERATED}/{edited.id}.json"]

@@ -19,8 +19,8 @@ from grader import registry
 from grader.paths import DATA, EXERCISES, SOLUTIONS
 
 EXERCISE_COUNT = len(registry.load())
-CHECK_COUNT = sum(len([n for n in (EXERCISES / f"test_{e.module}").read_text().splitlines() if n.startswith("def test_")])
-                  for e in registry.load())
+CHECK_COUNT = sum(len([n for n in (EXERCISES / f"test_{e.module}").read_text().splitlines()
+                       if n.startswith("def test_")]) for e in registry.load())
 LOOPING_NET = '''
 import torch.nn as nn
 from pathlib import Path
@@ -113,7 +113,8 @@ def test_last_failed_stepwise_and_exitfirst_work_and_say_the_run_was_partial(kit
     stepwise = pytest_run(kit, "exercises/", "--sw")
     assert "Stopped early (-x, --maxfail or --sw)" in stepwise
     exitfirst = pytest_run(kit, "exercises/test_operations.py", "-x")
-    assert "1 failed" in exitfirst and "Stopped early (-x, --maxfail or --sw): 1 of the 24 selected checks ran" in exitfirst
+    assert "1 failed" in exitfirst
+    assert "Stopped early (-x, --maxfail or --sw): 1 of the 24 selected checks ran" in exitfirst
 
 
 def test_an_endless_loop_fails_its_check_with_a_teaching_message(kit):
@@ -151,12 +152,14 @@ def test_ctrl_c_keeps_what_finished_and_never_says_all_done(kit):
      (SOLUTIONS / "operations.py").read_text().replace(
          "return nn.Sequential(nn.Flatten(start_dim=1), nn.Linear(in_features, out_features, bias=True))",
          "return nn.Linear(in_features, out_features)").replace("def relu(", "def my_relu("),
-     ["RuntimeError inside torch on what your code gave back: mat1 and mat2 shapes cannot be multiplied (15x4 and 60x2)",
+     ["RuntimeError inside torch on what your code gave back: mat1 and mat2 shapes cannot be multiplied "
+      "(15x4 and 60x2)",
       "the check called: head(x)", "x is a tensor of shape (1, 3, 5, 4)",
       "head is Linear(in_features=60, out_features=2, bias=True)",
       "exercises/operations.py has no relu, and the check calls it: was it renamed or deleted?"]),
     ("lenet.py",
-     (SOLUTIONS / "lenet.py").read_text().replace("nn.Conv2d(1, 6, kernel_size=5)", "nn.Conv2d(1, 6, kernel_size=5, padding=2)")
+     (SOLUTIONS / "lenet.py").read_text().replace("nn.Conv2d(1, 6, kernel_size=5)",
+                                                  "nn.Conv2d(1, 6, kernel_size=5, padding=2)")
      .replace("x = torch.flatten(x, 1)", "x = x.view(-1, 16 * 5 * 5)"),
      ["the first conv layer mapped (1, 1, 32, 32) -> (1, 6, 32, 32), expected (1, 1, 32, 32) -> (1, 6, 28, 28)",
       "your code raised RuntimeError: shape '[-1, 400]' is invalid for input of size 576",
@@ -184,7 +187,8 @@ def test_hints_come_in_tiers_for_the_check_that_fails_now(kit):
     solve(kit, "operations.py")
     solve(kit, "from_scratch.py")
     failing = pytest_run(kit, "exercises/test_lenet.py")
-    assert "✘ lenet.py · test_lenet_softmax" in failing and "hint 1/3: LeNet turns its 10 scores into probabilities" in failing
+    assert "✘ lenet.py · test_lenet_softmax" in failing
+    assert "hint 1/3: LeNet turns its 10 scores into probabilities" in failing
     second = kit_command(kit, "hint")
     assert second.returncode == 0
     assert second.stdout.splitlines()[0].startswith("lenet.py · test_lenet_softmax")

@@ -31,7 +31,8 @@ def test_points_add_up_to_the_registry(hidden_items):
 
 
 def test_every_hidden_test_carries_points_unless_advisory(collected):
-    assert all((i.points > 0) != i.advisory for i in collected), [i.name for i in collected if (i.points > 0) == i.advisory]
+    assert all((i.points > 0) != i.advisory for i in collected), \
+        [i.name for i in collected if (i.points > 0) == i.advisory]
 
 
 @pytest.mark.parametrize("exercise", registry.load(), ids=lambda e: e.id)

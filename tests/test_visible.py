@@ -62,7 +62,8 @@ def test_every_exercise_has_visible_checks(stub_run):
 
 def test_stubs_fail_every_visible_check_as_not_started(stub_run):
     outcomes, output = stub_run
-    assert outcomes and all(o == "failed" for o, _ in outcomes.values()), [n for n, (o, _) in outcomes.items() if o != "failed"]
+    assert outcomes and all(o == "failed" for o, _ in outcomes.values()), \
+        [n for n, (o, _) in outcomes.items() if o != "failed"]
     assert all("not started yet" in message for _, message in outcomes.values())
     assert "Traceback" not in output
 
@@ -112,7 +113,8 @@ CORRECT = {  # correct work written differently: every visible check passes
     "data_loading_alt": ("data_loading.py", (VARIANTS / "data_loading_alt.py").read_text()),
     "training_float32_metrics": ("training.py", solution_with(
         "training.py",
-        ("    return 100.0 * correct / total\n", "    return (torch.tensor(correct, dtype=torch.float32) / total * 100).item()\n"),
+        ("    return 100.0 * correct / total\n",
+         "    return (torch.tensor(correct, dtype=torch.float32) / total * 100).item()\n"),
         ("    return [100.0 * c / t if t > 0 else math.nan for c, t in zip(correct.tolist(), total.tolist())]",
          "    return [float(p) for p in correct.float() / total.float() * 100]  # 200 / 3 is 66.66666412353516"))),
     "generic_net_F_max_pool2d": ("generic_net.py", solution_with(
@@ -121,9 +123,11 @@ CORRECT = {  # correct work written differently: every visible check passes
         ("x = self.pool(F.relu(self.conv2(x)))", "x = F.max_pool2d(F.relu(self.conv2(x)), kernel_size=2, stride=2)"))),
 }
 WRONG = {  # a LeNet with wrong ReLUs: the checks that compare with LeNet on given weights catch it
-    "lenet_no_relu": ("lenet.py", solution_with("lenet.py", *NO_RELU), {"test_net_any_batch_size", "test_lenet_softmax"}),
+    "lenet_no_relu": ("lenet.py", solution_with("lenet.py", *NO_RELU),
+                      {"test_net_any_batch_size", "test_lenet_softmax"}),
     "lenet_relu_on_scores": ("lenet.py", solution_with("lenet.py", *RELU_ON_SCORES, (
-        "            nn.Linear(84, num_classes),\n", "            nn.Linear(84, num_classes),\n            nn.ReLU(),\n")),
+        "            nn.Linear(84, num_classes),\n",
+        "            nn.Linear(84, num_classes),\n            nn.ReLU(),\n")),
         {"test_net_any_batch_size", "test_lenet_softmax"}),
     "generic_net_relu_on_scores": ("generic_net.py", solution_with("generic_net.py", *RELU_ON_SCORES),
                                    {"test_net_any_batch_size"}),

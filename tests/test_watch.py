@@ -29,7 +29,8 @@ class Watcher:
     def __init__(self, kit: Path, *args: str) -> None:
         env = {**os.environ, "CNN_KIT_DATA": str(DATA), "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen([sys.executable, "exercises/kit.py", "watch", *args], cwd=kit, env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     start_new_session=True)
         self.lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -84,7 +85,8 @@ def test_watch_answers_each_save_and_leaves_cleanly_on_ctrl_c(kit, mode):
     watcher = Watcher(kit, *mode)
     try:
         start = watcher.until("watching (operations.py checked")
-        assert any("-- checking exercises/operations.py --" in line for line in start), "it starts with the next exercise"
+        assert any("-- checking exercises/operations.py --" in line for line in start), \
+            "it starts with the next exercise"
         assert ("fork" in start[0]) == (mode == ()), start[0]
 
         save(kit / "exercises" / "lenet.py", (SOLUTIONS / "lenet.py").read_text())

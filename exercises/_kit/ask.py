@@ -77,7 +77,8 @@ def next_hint(name: str | None = None) -> list[str]:
     else:
         found = _target(state)
         if found is None:
-            return [f"Every check of every exercise passes: no hint needed. {summary.HANDIN_COMMAND} hands your work in."]
+            return [f"Every check of every exercise passes: no hint needed. "
+                    f"{summary.HANDIN_COMMAND} hands your work in."]
         exercise, check = found
     title = next(c.title for c in exercise.checks if c.name == check)
     tiers = hints.tiers(exercise, check)

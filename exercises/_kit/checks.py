@@ -70,7 +70,8 @@ def student(name: str) -> ModuleType:
         raise StudentModuleError(f"{shown} is missing: restore it with `git checkout {shown}`")
     module = ModuleType(key)
     module.__file__ = filename = str(source.path)
-    linecache.cache[filename] = (len(source.code), None, source.code.splitlines(True), filename)  # tracebacks show this code
+    # tracebacks show this code
+    linecache.cache[filename] = (len(source.code), None, source.code.splitlines(True), filename)
     _LOADED[id(module.__dict__)] = source
     sys.modules[key] = module  # as an import does: classes of the module can find it while it runs
     try:

@@ -189,7 +189,8 @@ def explain(exc: BaseException, check_file: str | None = None) -> Explanation:
     if isinstance(exc, NotImplementedError) and mine:
         where = _where(mine[-1]).split(", in ")
         name = where[1] if len(where) > 1 else "your code"
-        return Explanation(Kind.NOT_STARTED, f"{NOT_STARTED}: {name} in {where[0].split(',')[0]} still raises NotImplementedError")
+        return Explanation(Kind.NOT_STARTED,
+                           f"{NOT_STARTED}: {name} in {where[0].split(',')[0]} still raises NotImplementedError")
     missing = _missing_name(exc)
     if missing:
         return Explanation(Kind.FAILED, missing)
@@ -201,7 +202,8 @@ def explain(exc: BaseException, check_file: str | None = None) -> Explanation:
             lines.append(f"it was running {_where(mine[-1])}:")
             lines.append(f"    {(mine[-1].summary.line or '').strip()}")
         return Explanation(Kind.TIMEOUT, "\n".join(lines))
-    inside = " inside torch" if frames and not _is_student(frames[-1].frame) and "torch" in Path(frames[-1].summary.filename).parts else ""
+    inside = (" inside torch" if frames and not _is_student(frames[-1].frame)
+              and "torch" in Path(frames[-1].summary.filename).parts else "")
     if mine:
         head = f"your code raised {type(exc).__name__}{inside}: {_error_line(exc)}"
     else:  # the check itself stumbled on what the student's code gave back (a layer that cannot take the input, say)

@@ -45,8 +45,8 @@ def _problems(source: workspace.Source, data: bytes) -> list[str]:
     try:
         compile(source.code, shown, "exec", dont_inherit=True)
     except SyntaxError as exc:
-        return [f"{source.where(exc.lineno or 1)} has a syntax error ({exc.msg}): the grader would give this exercise no "
-                "points; fix it, then hand in again"]
+        return [f"{source.where(exc.lineno or 1)} has a syntax error ({exc.msg}): the grader would give this "
+                "exercise no points; fix it, then hand in again"]
     except ValueError as exc:  # a NUL byte, say
         return [f"{shown} cannot be compiled ({exc})"]
     return []
@@ -60,7 +60,8 @@ def contents() -> tuple[dict[str, bytes], list[str], list[str]]:
     for exercise in catalog.exercises():
         source = workspace.resolve(exercise)
         if not source.path.is_file():
-            problems.append(f"exercises/{exercise.module} is missing: restore it with `git checkout exercises/{exercise.module}`")
+            problems.append(f"exercises/{exercise.module} is missing: restore it with `git checkout "
+                            f"exercises/{exercise.module}`")
             continue
         data = source.path.read_bytes() if source.form == "file" else _cleared(source.path)
         problems += _problems(source, data)
@@ -71,8 +72,8 @@ def contents() -> tuple[dict[str, bytes], list[str], list[str]]:
     extra = sorted(p.name for p in EXERCISES_DIR.glob("*.py")
                    if p.name not in expected | KIT_FILES and not p.name.startswith("test_"))
     if extra:
-        warnings.append(f"{', '.join(extra)} {'is' if len(extra) == 1 else 'are'} not handed in: the grader reads only the "
-                        "exercises' own files, so code your exercises need must live in them")
+        warnings.append(f"{', '.join(extra)} {'is' if len(extra) == 1 else 'are'} not handed in: the grader "
+                        "reads only the exercises' own files, so code your exercises need must live in them")
     return members, problems, warnings
 
 
@@ -113,8 +114,9 @@ def pack(out: str | None = None) -> list[str]:
     untouched = [e for e in catalog.exercises() if workspace.resolve(e).untouched]
     if untouched:
         one = len(untouched) == 1
-        warnings.insert(0, f"{len(untouched)} exercise{'' if one else 's'} not started yet {'is' if one else 'are'} handed in "
-                           f"as {'it is' if one else 'they are'} and score{'s' if one else ''} 0")
+        warnings.insert(0, f"{len(untouched)} exercise{'' if one else 's'} not started yet "
+                           f"{'is' if one else 'are'} handed in as {'it is' if one else 'they are'} and "
+                           f"score{'s' if one else ''} 0")
     lines += [f"Note: {warning}" for warning in warnings]
     lines.append(f"Hand in this one file, {shown}, as your instructor asks (on Gradescope: upload it as it is). "
                  "The grader runs stricter hidden checks on it.")

@@ -48,7 +48,8 @@ def check(stem: str, *names: str) -> None:
     lines.append(f"{passed}/{len(checks)} checks pass.")
     exercise = by_name(stem)
     if exercise is not None and workspace.resolve(exercise).form != "notebook":
-        lines.append(f"(Save the notebook, Ctrl+S: your progress and the hand-in read exercises/{stem}.ipynb as saved.)")
+        lines.append(f"(Save the notebook, Ctrl+S: your progress and the hand-in read exercises/{stem}.ipynb as "
+                     "saved.)")
     print("\n".join(lines))
 
 

@@ -61,7 +61,8 @@ def train_and_draw(epochs: int = 5) -> list[str]:
         return [*lines, "(No convolution with one input channel in your network: no picture of conv1's kernels.)"]
     try:
         student("operations").save_conv1_grid(conv.cpu(), _digit(), PICTURES_DIR / KERNELS)
-        lines.append(f"Its conv1 kernels after training, and what they make of a test digit: exercises/pictures/{KERNELS}")
+        lines.append(f"Its conv1 kernels after training, and what they make of a test digit: "
+                     f"exercises/pictures/{KERNELS}")
     except Exception as exc:
         lines.append(_failure("operations.save_conv1_grid() could not draw conv1", exc))
     return lines

@@ -110,7 +110,8 @@ def pytest_runtest_protocol(item: pytest.Item) -> None:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, pytest.TestReport]:
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]) -> Generator[None, Any, pytest.TestReport]:
     """Record the check's outcome and replace a traceback by an explanation and the check's hint."""
     report: pytest.TestReport = yield
     exercise = catalog.by_test_file(item.path)

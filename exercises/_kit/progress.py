@@ -77,7 +77,8 @@ def load(path: Path = STATE) -> State:
             return State()
         exercises = {
             ex_id: ExerciseState(entry["fingerprint"],
-                                 {name: Result(Outcome(r["outcome"]), r.get("message", "")) for name, r in entry["results"].items()})
+                                 {name: Result(Outcome(r["outcome"]), r.get("message", ""))
+                                  for name, r in entry["results"].items()})
             for ex_id, entry in raw.get("exercises", {}).items()
         }
         return State(exercises, {k: int(v) for k, v in raw.get("hints_seen", {}).items()})
@@ -91,7 +92,8 @@ def save(state: State, path: Path = STATE) -> None:
         "version": VERSION,
         "exercises": {
             ex_id: {"fingerprint": s.fingerprint,
-                    "results": {name: {"outcome": r.outcome.value, "message": r.message} for name, r in s.results.items()}}
+                    "results": {name: {"outcome": r.outcome.value, "message": r.message}
+                                for name, r in s.results.items()}}
             for ex_id, s in state.exercises.items()
         },
         "hints_seen": state.hints_seen,

@@ -56,8 +56,9 @@ def standing(exercise: Exercise, state: State) -> Standing:
         status = Status.DONE
     elif failing or (passed and len(results) == len(checks)):
         status = Status.IN_PROGRESS
-    elif workspace.resolve(exercise).untouched or (results and all(r.outcome is Outcome.NOT_STARTED for r in results.values())
-                                                   and len(results) == len(checks)):
+    elif workspace.resolve(exercise).untouched or (
+            results and all(r.outcome is Outcome.NOT_STARTED for r in results.values())
+            and len(results) == len(checks)):
         status = Status.NOT_STARTED
     else:
         status = Status.UNCHECKED
@@ -95,7 +96,8 @@ def next_step(standings: list[Standing], state: State, focus: Collection[Exercis
         return [f"Next: {shown} changed since it was last checked: {run}   (or keep `{WATCH_COMMAND}` running)"]
     check, result = upcoming.first_open or ("", None)
     if (exercise.id, check) in explained:
-        return [f"Next: {shown}, check {check} (explained above).", f"  Re-check: {run}   (or keep `{WATCH_COMMAND}` running)"]
+        return [f"Next: {shown}, check {check} (explained above).",
+                f"  Re-check: {run}   (or keep `{WATCH_COMMAND}` running)"]
     title = next((c.title for c in exercise.checks if c.name == check), check)
     lines = [f"Next: {shown}, check {check}: {title}"]
     if result is not None and result.message:

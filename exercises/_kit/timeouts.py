@@ -36,7 +36,8 @@ def _debugging(settings: Any) -> bool:
 @pytest.hookimpl(tryfirst=True, optionalhook=True)
 def pytest_timeout_set_timer(item: pytest.Item, settings: Any) -> bool:
     """Start the check's timer: SIGALRM where there is one, else a timer thread."""
-    if settings.method == "signal" and hasattr(signal, "SIGALRM") and threading.current_thread() is threading.main_thread():
+    if (settings.method == "signal" and hasattr(signal, "SIGALRM")
+            and threading.current_thread() is threading.main_thread()):
         def expire(signum: int, frame: Any) -> None:
             if not _debugging(settings):
                 raise CheckTimeout(settings.timeout)

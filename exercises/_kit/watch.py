@@ -31,7 +31,8 @@ from _kit.catalog import EXERCISES_DIR, Exercise
 POLL = 0.025  # seconds between two looks at the files
 SETTLE = 0.025  # a save is complete when the file has not changed for this long
 PRELOAD = ("torch", "torch.nn.functional", "torch.optim", "torch.utils.data", "torchvision", "torchvision.transforms",
-           "torchvision.utils", "numpy", "PIL.Image", "matplotlib", "matplotlib.figure", "matplotlib.backends.backend_agg",
+           "torchvision.utils", "numpy", "PIL.Image", "matplotlib", "matplotlib.figure",
+           "matplotlib.backends.backend_agg",
            "pytest", "pytest_timeout", "_kit.plugin", "_kit.explain", "_kit.datasets")
 READY = "watching"  # the line that says the watcher waits for a save
 
@@ -71,7 +72,8 @@ def preload() -> None:
 
 
 def pytest_args(exercise: Exercise) -> list[str]:
-    # the watcher imported the kit's plugin and pytest-timeout already: pytest cannot rewrite their asserts, and need not
+    # the watcher imported the kit's plugin and pytest-timeout already: pytest cannot rewrite their
+    # asserts, and need not
     return [str(exercise.test_file), "--no-header", "-p", "no:cacheprovider", "--rootdir", str(EXERCISES_DIR),
             "-W", "ignore::pytest.PytestAssertRewriteWarning"]
 

@@ -22,6 +22,7 @@ from grader.paths import EXERCISES
 
 KIT_ROLES = ("setup", "check", "progress")  # as exercises/_kit/workspace.py reads them
 KIT_MARK = "_kit.notebook"
+LINE = 120  # the longest line a generated cell holds (the kit's line length)
 SETUP = "from _kit.notebook import check, progress  # the kit's checks: run this cell first (Shift+Enter)"
 HOW = (
     "**How this notebook works.** Write your code in the code cells, replacing each "
@@ -87,6 +88,24 @@ def _cell(kind: str, source: str, cell_id: str, role: str | None) -> nbformat.No
     return maker(source, id=cell_id[:64], metadata=meta)
 
 
+def check_call(stem: str, checks: list[str]) -> str:
+    """The check cell's code: `check(stem, *checks)`, its arguments wrapped to lines of at most LINE characters."""
+    comment = f"  # the checks of the cell above ({KIT_MARK})"
+    args = [json.dumps(a) for a in (stem, *checks)]
+    lines = ["check(" + args[0]]
+    for arg in args[1:]:
+        if len(lines[-1]) + len(", ") + len(arg) + len(",") > LINE:
+            lines[-1] += ","
+            lines.append(" " * len("check(") + arg)
+        else:
+            lines[-1] += ", " + arg
+    if len(lines[-1]) + len(")") + len(comment) > LINE:
+        *first, last = lines[-1].split(", ")
+        if first:
+            lines[-1:] = [", ".join(first) + ",", " " * len("check(") + last.strip()]
+    return "\n".join(lines) + ")" + comment
+
+
 def build(exercise: registry.Exercise, solution: str) -> str:
     """The notebook of `exercise`, as the text of an .ipynb file."""
     from grader.integrations.nbgrader_export import split_module
@@ -99,15 +118,15 @@ def build(exercise: registry.Exercise, solution: str) -> str:
     placed = checks_by_task(tasks, test_source) if test_source else [[] for _ in tasks]
     heading, _, rest = docstring.partition("\n")
     cells = [
-        _cell("markdown", f"# {heading}\n{rest}\n\n{HOW.format(module=exercise.module)}", f"{exercise.id}-instructions", None),
+        _cell("markdown", f"# {heading}\n{rest}\n\n{HOW.format(module=exercise.module)}",
+              f"{exercise.id}-instructions", None),
         _cell("code", SETUP, f"{exercise.id}-setup", "setup"),
     ]
     for (label, _), task, checks in zip(parts, tasks, placed):
         slug = label or "module"
         cells.append(_cell("code", task, f"{exercise.id}-task-{slug}", "task"))
         if checks:
-            names = ", ".join(json.dumps(c) for c in checks)
-            call = f"check({json.dumps(exercise.stem)}, {names})  # the checks of the cell above ({KIT_MARK})"
+            call = check_call(exercise.stem, checks)
             cells.append(_cell("code", call, f"{exercise.id}-check-{slug}", "check"))
     cells.append(_cell("markdown", "## Your progress in every exercise", f"{exercise.id}-progress-title", None))
     cells.append(_cell("code", f"progress()  # ({KIT_MARK})", f"{exercise.id}-progress", "progress"))

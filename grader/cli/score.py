@@ -46,7 +46,8 @@ def score(
     json_path: Path | None = typer.Option(None, "--json", help="Write the full results as JSON."),
     csv_path: Path | None = typer.Option(None, "--csv", help="Write a CSV gradebook."),
     gradescope_dir: Path | None = typer.Option(None, "--gradescope", help="Write <dir>/<student>/results.json."),
-    report_path: Path | None = typer.Option(None, "--report", help="Write the instructor's class report (one HTML file)."),
+    report_path: Path | None = typer.Option(None, "--report",
+                                            help="Write the instructor's class report (one HTML file)."),
     feedback_dir: Path | None = typer.Option(None, "--feedback", help="Write <dir>/<student>.html: each "
                                                 "student's own page (scores, failed checks, hints, what next)."),
     jobs: int = typer.Option(os.cpu_count() or 1, "--jobs", "-j", min=1, help="Submissions graded at once."),
@@ -83,7 +84,8 @@ def score(
         task = bar.add_task("", total=total)
 
         def advance(result: SubmissionResult, cached: bool) -> None:
-            bar.update(task, advance=1, description=f"{result.student}: {result.score:g}{' (cached)' if cached else ''}")
+            bar.update(task, advance=1,
+                       description=f"{result.student}: {result.score:g}{' (cached)' if cached else ''}")
 
         try:
             report = grade_class(submissions, options, jobs=jobs, cache=cache, progress=advance)

@@ -74,7 +74,8 @@ def discover(folder: Path) -> list[Entry]:
         else:
             continue
         if student in entries:
-            raise ClassError(f"two submissions for student id {student!r}: {entries[student].path.name} and {path.name}")
+            raise ClassError(f"two submissions for student id {student!r}: {entries[student].path.name} and "
+                             f"{path.name}")
         entries[student] = Entry(student, path)
     if not entries:
         raise ClassError(f"no submissions in {folder}: expected one folder or .zip per student")

@@ -144,8 +144,8 @@ def execute(graph: Graph, inputs: Sequence[torch.Tensor], what: str, keep: bool 
 
     for index, (op, args, kwargs) in enumerate(graph.nodes):
         if time.monotonic() > ends:
-            raise GraphRefused(f"{what} took too long to run on the grader's inputs (over {deadline_s:.0f} s, or past the "
-                               "time the grader gives one submission's graphs)")
+            raise GraphRefused(f"{what} took too long to run on the grader's inputs (over {deadline_s:.0f} s, "
+                               "or past the time the grader gives one submission's graphs)")
         if op == "getitem":
             container, position = real(args[0]), args[1]
             if not isinstance(container, (list, tuple)) or not isinstance(position, int) \

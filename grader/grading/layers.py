@@ -99,7 +99,8 @@ def layers(graph: Graph, run: Run, inputs: list[torch.Tensor], params: int) -> l
         out_shape = _shape({"node": index}, run, inputs)
         if name in MATMULS:
             operands = [(position, _source(a, found)) for position, a in enumerate(args)]
-            weights = [(pos, src) for pos, src in operands if src is not None and src < params and inputs[src].dim() == 2]
+            weights = [(pos, src) for pos, src in operands
+                       if src is not None and src < params and inputs[src].dim() == 2]
             if not weights:
                 continue
             position, weight = weights[0]

@@ -27,8 +27,10 @@ SETUP_SOURCE = (
     'if "CNN_KIT_DATA" not in os.environ:  # where _kit.datasets looks for the data\n'
     '    os.environ["CNN_KIT_DATA"] = os.path.abspath("data")'
 )
-KIT_ROLES = ("setup", "check", "progress")  # metadata.cnn_kit.role of the kit's own cells (grader/authoring/notebooks.py)
-AUTOGRADER_MARKS = ("run_visible(", "run_hidden(", "BEGIN HIDDEN TESTS", "_kit.notebook")  # the kit's cells, not the student's
+# metadata.cnn_kit.role of the kit's own cells (grader/authoring/notebooks.py)
+KIT_ROLES = ("setup", "check", "progress")
+# the kit's cells, not the student's
+AUTOGRADER_MARKS = ("run_visible(", "run_hidden(", "BEGIN HIDDEN TESTS", "_kit.notebook")
 MAX_NOTEBOOK_BYTES = 64 << 20
 _STRING = r'"(?:[^"\\]|\\.)*"'
 _SOURCE = re.compile(rf'"source"\s*:\s*({_STRING}|\[\s*(?:{_STRING}\s*,?\s*)*\])')
@@ -214,7 +216,8 @@ def resolve(found: dict[str, bytes]) -> dict[str, bytes]:
     sources = {name: data for name, data in found.items() if not name.endswith(".ipynb")}
     for exercise in registry.load():
         notebook = found.get(f"{exercise.stem}.ipynb")
-        if notebook is None or (exercise.module in sources and not _untouched(exercise.module, sources[exercise.module])):
+        if notebook is None or (exercise.module in sources
+                                and not _untouched(exercise.module, sources[exercise.module])):
             continue
         extraction = module_source_text(notebook.decode("utf-8", "replace"), f"{exercise.stem}.ipynb", exercise.id)
         if extraction.source is not None:

@@ -19,7 +19,8 @@ from grader.isolation.remote import RemoteSubmission
 GRAPH_BUDGET_S = 300.0  # the grader's own time for running one submission's exported graphs
 
 
-def grade(student: str, sources: dict[str, bytes], options: GradeOptions = GradeOptions(), slot: int = 0) -> SubmissionResult:
+def grade(student: str, sources: dict[str, bytes], options: GradeOptions = GradeOptions(),
+          slot: int = 0) -> SubmissionResult:
     """Grade one student's modules (file name -> bytes; only the graded exercises' modules are used)."""
     started = time.monotonic()
     options = options.for_run()

@@ -110,7 +110,8 @@ class _Collect:
 
 
 def _main(targets: list[Path], extra: list[str], plugins: list[Any], suites: Path) -> tuple[int, str]:
-    args = [*map(str, targets), "-c", str(suites / "pytest.ini"), "--rootdir", str(suites), "-p", "grader.grading.plugin",
+    args = [*map(str, targets), "-c", str(suites / "pytest.ini"), "--rootdir", str(suites), "-p",
+            "grader.grading.plugin",
             "-q", "--no-header", "--tb=no", "--capture=sys", *QUIET_PLUGINS, *extra]
     sink = io.StringIO()
     try:

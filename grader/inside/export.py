@@ -59,7 +59,8 @@ def trace(fn: Callable[..., Any], tensors: list[torch.Tensor], autograd: bool = 
     except RuntimeError as exc:
         if "_local_scalar_dense" in str(exc) or "data-dependent" in str(exc) or "aten.item" in str(exc):
             raise ExportError("it reads values out of tensors into Python (.item(), .tolist(), float(t), or `if` "
-                              "on a tensor): write it with tensor operations only (torch.where, clamp, max, ...)") from None
+                              "on a tensor): write it with tensor operations only (torch.where, clamp, max, "
+                              "...)") from None
         raise
     return encode_graph(module, len(tensors))
 

@@ -15,7 +15,8 @@ Arguments are plain values and tensors (each use gets a fresh copy), and::
 
 Steps ("as" binds the step's object for later steps)::
 
-    {"do": "kit", "make": spec}                         a kit object, to bind    {"do": "call", "fn": "lenet.Net" | {"ref": n, "attr": "forward"}, "args": [...], "kwargs": {...},
+    {"do": "kit", "make": spec}                         a kit object, to bind
+    {"do": "call", "fn": "lenet.Net" | {"ref": n, "attr": "forward"}, "args": [...], "kwargs": {...},
      "capture": bool, "catch": bool, "optimizers_of": ref, "cuda": bool}
         -> {"value", "stdout"}, or {"raised": type} when `catch` and the call raised; with
            `optimizers_of`, "optimizers": the positions in that network's parameters() of what each
@@ -202,7 +203,8 @@ class Scenario:
             if not path.is_file():
                 return None, None
             data = path.read_bytes()[:MAX_FILE]
-            return None, torch.frombuffer(bytearray(data), dtype=torch.uint8).clone() if data else torch.zeros(0, dtype=torch.uint8)
+            return None, (torch.frombuffer(bytearray(data), dtype=torch.uint8).clone() if data
+                          else torch.zeros(0, dtype=torch.uint8))
         if do == "grads":
             net = self.arg(step["target"])
             for p, g in zip(net.parameters(), step["grads"]):
@@ -287,7 +289,8 @@ def state_of(target: Any) -> dict[str, Any]:
         raise KitError(f"expected an nn.Module, got a {type(target).__name__}")
     params = [{"name": name, "value": p.detach().cpu().clone(), "shape": list(p.shape),
                "grad": None if p.grad is None else p.grad.detach().cpu().clone(),
-               "requires_grad": bool(p.requires_grad), "leaf": bool(p.is_leaf), "parameter": isinstance(p, nn.Parameter),
+               "requires_grad": bool(p.requires_grad), "leaf": bool(p.is_leaf),
+               "parameter": isinstance(p, nn.Parameter),
                "device": p.device.type}
               for name, p in target.named_parameters()]
     return {

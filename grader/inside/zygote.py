@@ -1,7 +1,7 @@
 """The workers' fork server (zygote): one clean process imports torch, torchvision and the
-scenario interpreter once (and warms up its graph tracer), and every worker of a grading run is forked from that image. A submission pays
-a fork instead of an interpreter start and a torch import (about 3 s on two cores), and all
-parallel slots share one copy of torch's memory.
+scenario interpreter once (and warms up its graph tracer), and every worker of a grading run is
+forked from that image. A submission pays a fork instead of an interpreter start and a torch
+import (about 3 s on two cores), and all parallel slots share one copy of torch's memory.
 
 The grader starts it (`python -m grader.inside.zygote LISTEN_FD`, stdin a pipe whose end stops it)
 from a clean environment, before any hidden test or solution is loaded, so its memory holds
@@ -38,7 +38,8 @@ from typing import Any
 
 PRELOAD = (
     "torch", "torch.optim", "torch.utils.data", "torchvision", "torchvision.transforms", "torchvision.utils",
-    "matplotlib.figure", "matplotlib.font_manager", "matplotlib.backends.backend_agg", "PIL.Image", "grader.inside.worker",
+    "matplotlib.figure", "matplotlib.font_manager", "matplotlib.backends.backend_agg", "PIL.Image",
+    "grader.inside.worker",
     "grader.inside.limits", "grader.inside.kit", "_kit.datasets",
 )
 NAMESPACES = ("cgroup", "ipc", "uts", "net", "pid", "mnt")  # mnt last: it changes what /proc shows

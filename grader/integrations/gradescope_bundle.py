@@ -39,7 +39,8 @@ SETUP_SH = """#!/usr/bin/env bash
 set -euo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 PYTHON="${PYTHON:-python3}"
-if ! command -v bwrap >/dev/null || ! "$PYTHON" -c 'import ensurepip, sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
+if ! command -v bwrap >/dev/null \\
+    || ! "$PYTHON" -c 'import ensurepip, sys; assert sys.version_info >= (3, 11)' 2>/dev/null; then
   apt-get update -qq
   apt-get install -y -qq bubblewrap python3 python3-venv python3-pip >/dev/null
 fi

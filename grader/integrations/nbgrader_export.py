@@ -190,9 +190,11 @@ def test_cell_source(exercise: registry.Exercise, case: HiddenCase, visible: dic
     about = f": {visible[case.function]}" if visible.get(case.function) else ""
     lines = [f"# Check {case.function}{which} ({points}){about}"]
     if case.function in visible:
-        lines.append(f"from _kit.notebook import run_visible; run_visible({_q(exercise.stem)}, {_q(case.function)}, globals())")
+        lines.append(f"from _kit.notebook import run_visible; run_visible({_q(exercise.stem)}, "
+                     f"{_q(case.function)}, globals())")
     lines += ["### BEGIN HIDDEN TESTS",
-              f"from grader.integrations.nbgrader_kernel import run_hidden; run_hidden({_q(exercise.id)}, {_q(case.name)}, globals())",
+              f"from grader.integrations.nbgrader_kernel import run_hidden; run_hidden({_q(exercise.id)}, "
+              f"{_q(case.name)}, globals())",
               "### END HIDDEN TESTS"]
     return "\n".join(lines)
 

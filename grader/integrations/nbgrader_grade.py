@@ -107,7 +107,8 @@ def prepare(course: Path, assignment: str, target: Path) -> PreparedClass:
         exported = {name for name in graded_ids[exercise] if name.startswith(f"{exercise}__")}
         if current != exported:
             problems.append(f"{exercise}: the gradebook's autograder cells differ from the hidden suite's tests "
-                            f"({len(exported)} vs {len(current)}): re-export the assignment and run generate_assignment")
+                            f"({len(exported)} vs {len(current)}): re-export the assignment and run "
+                            "generate_assignment")
     if not exercises:
         raise NbgraderError(f"assignment {assignment!r} has no notebook named after an exercise "
                             f"({', '.join(e.id for e in registry.load())})")
@@ -121,7 +122,8 @@ def prepare(course: Path, assignment: str, target: Path) -> PreparedClass:
         if match and folder.is_dir() and not folder.is_symlink():
             submitted[match.group("student_id")] = folder
     if not submitted:
-        raise NbgraderError(f"no submissions of {assignment!r} in {coursedir.format_path(coursedir.submitted_directory, '*', assignment)}")
+        raise NbgraderError(f"no submissions of {assignment!r} in "
+                            f"{coursedir.format_path(coursedir.submitted_directory, '*', assignment)}")
     target = Path(target)
     target.mkdir(parents=True, exist_ok=True)
     notes: dict[str, list[str]] = {}
@@ -177,7 +179,8 @@ def write_gradebook(report: ClassReport, prepared: PreparedClass) -> list[str]:
                 continue
             gb.update_or_create_student(result.student)
             stamp = prepared.timestamps.get(result.student)
-            gb.update_or_create_submission(prepared.assignment, result.student, **({"timestamp": stamp} if stamp else {}))
+            gb.update_or_create_submission(prepared.assignment, result.student,
+                                           **({"timestamp": stamp} if stamp else {}))
             scores = {ids[t.exercise][t.name]: t.score for t in result.tests
                       if t.name in ids.get(t.exercise, {})}
             for notebook in assignment.notebooks:

@@ -3,15 +3,15 @@
 An exported notebook's autograder cells end with::
 
     ### BEGIN HIDDEN TESTS
-    from grader.integrations.nbgrader_kernel import run_hidden; run_hidden("lenet", "test_net_any_batch_size[7]", globals())
+    from grader.integrations.nbgrader_kernel import run_hidden; run_hidden("lenet", "test_lenet_softmax", globals())
     ### END HIDDEN TESTS
 
 run_hidden collects that one item of grader/exercises/<exercise>/test_hidden.py and runs it with a
 `submission` fixture whose scenarios run IN THIS PROCESS against the notebook's namespace. That is
 nbgrader's usual model (the kernel runs student code and tests together, unsandboxed), and it
 cannot hold the kit's trust rule: the student's code shares the process that judges it. The
-sandboxed path for notebooks, where every verdict is the grader's own, is `grader score --nbgrader`. A failing test raises an
-AssertionError with the gradebook's message, so nbgrader scores the cell 0.
+sandboxed path for notebooks, where every verdict is the grader's own, is `grader score --nbgrader`.
+A failing test raises an AssertionError with the gradebook's message, so nbgrader scores the cell 0.
 """
 
 from __future__ import annotations

@@ -110,7 +110,8 @@ def zygote_command(argv: list[str]) -> list[str]:
     """`argv` (the zygote's command line) confined by Landlock where the kernel has it."""
     if landlock.abi() < 1:
         return argv
-    read = [Path(d) for d in sandbox.SYSTEM_DIRS] + sandbox.python_dirs() + readable_parts() + [Path("/proc"), Path("/sys")]
+    read = [*(Path(d) for d in sandbox.SYSTEM_DIRS), *sandbox.python_dirs(), *readable_parts(), Path("/proc"),
+            Path("/sys")]
     write = [*sorted({Path(tempfile.gettempdir()), Path("/tmp"), Path("/var/tmp")}), Path("/dev")]
     # The kit's own folder may be listed (to import from it), not read: only its readable parts are.
     args = ["--list", str(ROOT)] + [a for path in read for a in ("--read", str(path))]

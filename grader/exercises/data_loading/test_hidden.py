@@ -148,7 +148,8 @@ def order_of(batches: list[list[torch.Tensor]]) -> list[int]:
 
 
 @pytest.mark.points(1)
-def test_make_loader_mnist_batches(submission: Submission, rng: Draw, seen_labels: torch.Tensor, advise: Callable[[str], None]) -> None:
+def test_make_loader_mnist_batches(submission: Submission, rng: Draw, seen_labels: torch.Tensor,
+                                   advise: Callable[[str], None]) -> None:
     """make_loader(500 test digits, unseen batch size, shuffle=False) has the right length and first batches"""
     raw, labels = shipped(False)
     images, labels = normalised(raw), seen_labels[labels]

@@ -41,8 +41,10 @@ FORBIDDEN: dict[str, tuple[set[str], str, str]] = {
                "cut the windows with Tensor.unfold (or loop over them) and sum the products with torch.einsum"),
     "max_pool2d": ({"max_pool1d", "max_pool2d", "max_pool3d", "max_pool1d_with_indices", "max_pool2d_with_indices",
                     "max_pool3d_with_indices", "adaptive_max_pool1d", "adaptive_max_pool2d", "fractional_max_pool2d"},
-                   "max pooling", "cut the windows with x.unfold(2, kh, sh).unfold(3, kw, sw) and take .amax(dim=(-2, -1))"),
-    "batch_norm": ({"batch_norm", "native_batch_norm", "_native_batch_norm_legit", "_native_batch_norm_legit_no_training",
+                   "max pooling",
+                   "cut the windows with x.unfold(2, kh, sh).unfold(3, kw, sw) and take .amax(dim=(-2, -1))"),
+    "batch_norm": ({"batch_norm", "native_batch_norm", "_native_batch_norm_legit",
+                    "_native_batch_norm_legit_no_training",
                     "_native_batch_norm_legit_functional", "cudnn_batch_norm", "instance_norm", "layer_norm",
                     "native_layer_norm", "group_norm", "native_group_norm"}, "a normalisation layer",
                    "compute the mean and the variance yourself with x.mean(dim=(0, 2, 3), keepdim=True)"),
@@ -134,7 +136,8 @@ def reference_neuron(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch
 def test_neuron(submission: Submission, rng: Draw) -> None:
     """neuron = sigmoid(x @ w + b) for batches of 1, 7 and 64, other input sizes and large values"""
     check_against(submission, rng, "neuron", neuron_calls(rng, [(1, 4, 1.0), (7, 3, 2.0), (64, 10, 1.0), (5, 1, 30.0)]),
-                  reference_neuron, "one output per sample: sigma(x @ w + b) with sigma(z) = 1 / (1 + exp(-z))", atol=1e-6)
+                  reference_neuron, "one output per sample: sigma(x @ w + b) with sigma(z) = 1 / (1 + exp(-z))",
+                  atol=1e-6)
 
 
 @pytest.mark.points(1)
@@ -175,17 +178,21 @@ CONV_HINT = ("out[n, o, i, j] = bias[o] + sum over c, u, v of weight[o, c, u, v]
 @pytest.mark.points(1)
 def test_conv2d(submission: Submission, rng: Draw) -> None:
     """conv2d equals F.conv2d for unseen channel counts, non-square kernels and batches of 1, 7 and 64"""
-    cases: list[ConvCase] = [((1, 1, 9, 9), (2, 1, 3, 3), True, None, None, False), ((7, 5, 11, 6), (3, 5, 4, 2), True, None, None, False),
-             ((3, 2, 5, 5), (4, 2, 5, 5), True, None, None, False), ((64, 3, 8, 8), (2, 3, 1, 1), True, None, None, False)]
+    cases: list[ConvCase] = [((1, 1, 9, 9), (2, 1, 3, 3), True, None, None, False),
+                             ((7, 5, 11, 6), (3, 5, 4, 2), True, None, None, False),
+             ((3, 2, 5, 5), (4, 2, 5, 5), True, None, None, False),
+                             ((64, 3, 8, 8), (2, 3, 1, 1), True, None, None, False)]
     check_against(submission, rng, "conv2d", conv_calls(rng, cases), reference_conv, CONV_HINT)
 
 
 @pytest.mark.points(2)
 def test_conv2d_stride_padding(submission: Submission, rng: Draw) -> None:
     """conv2d equals F.conv2d for unseen stride / padding pairs, non-square kernels and bias=None"""
-    cases: list[ConvCase] = [((2, 2, 10, 8), (3, 2, 5, 3), True, 1, (2, 1), False), ((7, 3, 11, 9), (4, 3, 3, 3), False, 2, 1, False),
+    cases: list[ConvCase] = [((2, 2, 10, 8), (3, 2, 5, 3), True, 1, (2, 1), False),
+                             ((7, 3, 11, 9), (4, 3, 3, 3), False, 2, 1, False),
              ((1, 2, 12, 7), (5, 2, 3, 2), True, (3, 2), (2, 0), False),
-             ((3, 4, 9, 10), (2, 4, 2, 4), False, (1, 3), (0, 2), False), ((5, 1, 6, 6), (3, 1, 1, 1), True, 2, 0, False),
+             ((3, 4, 9, 10), (2, 4, 2, 4), False, (1, 3), (0, 2), False),
+                             ((5, 1, 6, 6), (3, 1, 1, 1), True, 2, 0, False),
              ((2, 3, 7, 7), (2, 3, 3, 3), True, 3, 2, False), ((4, 2, 8, 9), (3, 2, 3, 2), False, (2, 1), (1, 1), True)]
     check_against(submission, rng, "conv2d", conv_calls(rng, cases), reference_conv,
                   "pairs are (height, width); pad with zeros on both sides; move the kernel by the stride; "
@@ -195,7 +202,8 @@ def test_conv2d_stride_padding(submission: Submission, rng: Draw) -> None:
 @pytest.mark.points(1)
 def test_conv2d_lenet_batch(submission: Submission, rng: Draw) -> None:
     """conv2d handles LeNet-sized batches (16 RGB images, 64 grey images, conv2 on 16x6x14x14) exactly"""
-    cases: list[ConvCase] = [((16, 3, 32, 32), (6, 3, 5, 5), True, None, None, False), ((64, 1, 32, 32), (6, 1, 5, 5), True, None, None, False),
+    cases: list[ConvCase] = [((16, 3, 32, 32), (6, 3, 5, 5), True, None, None, False),
+                             ((64, 1, 32, 32), (6, 1, 5, 5), True, None, None, False),
              ((16, 6, 14, 14), (16, 6, 5, 5), True, None, None, False)]
     check_against(submission, rng, "conv2d", conv_calls(rng, cases), reference_conv, CONV_HINT, atol=1e-4)
 
@@ -203,7 +211,8 @@ def test_conv2d_lenet_batch(submission: Submission, rng: Draw) -> None:
 @pytest.mark.points(1)
 def test_conv2d_no_builtin(submission: Submission, rng: Draw) -> None:
     """conv2d computes the convolution itself (no convolution kernel in its computation)"""
-    cases: list[ConvCase] = [((3, 2, 6, 5), (3, 2, 3, 3), True, 1, 1, False), ((2, 3, 8, 8), (4, 3, 2, 2), False, 2, 0, False)]
+    cases: list[ConvCase] = [((3, 2, 6, 5), (3, 2, 3, 3), True, 1, 1, False),
+                             ((2, 3, 8, 8), (4, 3, 2, 2), False, 2, 0, False)]
     check_against(submission, rng, "conv2d", conv_calls(rng, cases), reference_conv,
                   "cut the windows with Tensor.unfold and sum the products with torch.einsum")
 
@@ -211,7 +220,8 @@ def test_conv2d_no_builtin(submission: Submission, rng: Draw) -> None:
 @pytest.mark.points(1)
 def test_conv2d_gradients(submission: Submission, rng: Draw) -> None:
     """gradients flow through conv2d: d/dx, d/dweight and d/dbias equal those of F.conv2d"""
-    cases: list[ConvCase] = [((4, 3, 9, 8), (5, 3, 3, 2), True, (2, 1), (1, 1), False), ((2, 2, 6, 6), (3, 2, 3, 3), False, 1, 0, False)]
+    cases: list[ConvCase] = [((4, 3, 9, 8), (5, 3, 3, 2), True, (2, 1), (1, 1), False),
+                             ((2, 2, 6, 6), (3, 2, 3, 3), False, 1, 0, False)]
     calls = conv_calls(rng, cases)
     for graph, (args, kwargs) in zip(traced(submission, rng, "conv2d", calls), calls):
         what = describe("conv2d", args, kwargs)
@@ -256,7 +266,8 @@ def reference_pool(x: torch.Tensor, kernel_size: Pair, stride: Pair | None = Non
 @pytest.mark.points(1)
 def test_max_pool2d(submission: Submission, rng: Draw) -> None:
     """max_pool2d with the default stride equals F.max_pool2d for batches of 1, 7 and 64, odd sizes and pairs"""
-    cases: list[PoolCase] = [((1, 6, 28, 28), 2, None, False), ((7, 3, 28, 28), 2, None, False), ((64, 2, 8, 8), 2, None, False),
+    cases: list[PoolCase] = [((1, 6, 28, 28), 2, None, False), ((7, 3, 28, 28), 2, None, False),
+                             ((64, 2, 8, 8), 2, None, False),
              ((1, 1, 5, 7), 2, None, False), ((3, 2, 9, 9), 3, None, False), ((2, 2, 8, 9), (2, 3), None, False)]
     check_against(submission, rng, "max_pool2d", pool_calls(rng, cases), reference_pool,
                   "stride defaults to kernel_size; windows that stick out are dropped")
@@ -265,7 +276,8 @@ def test_max_pool2d(submission: Submission, rng: Draw) -> None:
 @pytest.mark.points(2)
 def test_max_pool2d_stride(submission: Submission, rng: Draw) -> None:
     """max_pool2d equals F.max_pool2d for overlapping windows, stride > kernel, (height, width) pairs, keywords"""
-    cases: list[PoolCase] = [((2, 3, 11, 9), 3, 2, False), ((7, 2, 10, 10), 2, 3, False), ((1, 4, 9, 12), (3, 1), (1, 2), False),
+    cases: list[PoolCase] = [((2, 3, 11, 9), 3, 2, False), ((7, 2, 10, 10), 2, 3, False),
+                             ((1, 4, 9, 12), (3, 1), (1, 2), False),
              ((3, 1, 12, 7), (2, 4), (3, 1), False), ((64, 2, 6, 6), 3, 1, False), ((2, 2, 9, 8), (2, 2), (2, 1), True)]
     check_against(submission, rng, "max_pool2d", pool_calls(rng, cases), reference_pool,
                   "pairs are (height, width); OH = (H - kh) // stride_h + 1")

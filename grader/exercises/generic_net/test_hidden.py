@@ -92,8 +92,8 @@ def expect_all_grads(net: Exported, params: list[torch.Tensor], x: torch.Tensor,
                        "gradient: every layer must be part of the forward pass")
 
 
-def expect_net(submission: Submission, rng: Draw, input_shape: tuple[int, ...], num_outputs: int, batch: int, reveal: bool
-               ) -> tuple[Exported, list[torch.Tensor], list[torch.Tensor], torch.Tensor]:
+def expect_net(submission: Submission, rng: Draw, input_shape: tuple[int, ...], num_outputs: int, batch: int,
+               reveal: bool) -> tuple[Exported, list[torch.Tensor], list[torch.Tensor], torch.Tensor]:
     """fc1's in_features, the output's shape, the parameter count and gradient flow of one configuration."""
     what = config(input_shape, num_outputs)
     net = export_net(submission, rng, input_shape, num_outputs, [batch])
@@ -113,7 +113,8 @@ def expect_net(submission: Submission, rng: Draw, input_shape: tuple[int, ...], 
 def test_net_fc1_in_features_rgb128(submission: Submission, rng: Draw) -> None:
     """Net((3, 128, 128), 3) sizes fc1 by a dummy pass: 13,456 features"""
     net, _, _, _ = expect_net(submission, rng, (3, 128, 128), 3, batch=2, reveal=True)
-    expect_equal(net.n_params, 13_456 * 120 + 120 + 456 + 2416 + 10_164 + 255, "Net((3, 128, 128), 3)'s parameter count")
+    expect_equal(net.n_params, 13_456 * 120 + 120 + 456 + 2416 + 10_164 + 255,
+                 "Net((3, 128, 128), 3)'s parameter count")
 
 
 @pytest.mark.points(1)
@@ -163,11 +164,14 @@ def test_net_layer_shapes(submission: Submission, rng: Draw) -> None:
         convs = [(layer.in_shape, layer.out_shape, layer.options) for layer in found if layer.kind == "conv"]
         expect(len(convs) == 2, f"{what} ran {len(convs)} convolutions on a batch, expected 2 (conv1 and conv2)")
         h1, w1 = h - 4, w - 4
-        expected = [((batch, c, h, w), (batch, 6, h1, w1)), ((batch, 6, h1 // 2, w1 // 2), (batch, 16, h1 // 2 - 4, w1 // 2 - 4))]
+        expected = [((batch, c, h, w), (batch, 6, h1, w1)),
+                    ((batch, 6, h1 // 2, w1 // 2), (batch, 16, h1 // 2 - 4, w1 // 2 - 4))]
         expect(convs[0][:2] == expected[0], f"{what}: conv1 turned an input of shape {convs[0][0]} into {convs[0][1]}, "
-               f"expected {expected[0][1]}: conv1 takes input_shape[0] channels, 6 filters of 5x5, no padding, stride 1")
+               f"expected {expected[0][1]}: conv1 takes input_shape[0] channels, 6 filters of 5x5, no padding, "
+               "stride 1")
         expect(convs[1][:2] == expected[1], f"{what}: conv2 turned {convs[1][0]} into {convs[1][1]}, expected "
-               f"{expected[1][0]} -> {expected[1][1]}: a 2x2 max pool with stride 2 after conv1's ReLU, then 16 filters of 5x5")
+               f"{expected[1][0]} -> {expected[1][1]}: a 2x2 max pool with stride 2 after conv1's ReLU, then 16 "
+               "filters of 5x5")
         for _, _, options in convs:
             expect(options["kernel"] == (5, 5) and options["stride"] == (1, 1) and options["padding"] == (0, 0),
                    f"{what}: a convolution has kernel {options['kernel']}, stride {options['stride']}, padding "
@@ -247,8 +251,8 @@ def sequential_model(rng: Draw) -> tuple[dict[str, Any], tuple[int, ...]]:
     ph, pw = h // 2, w // 2
     oh, ow = (ph - 3) // 2 + 1, (pw - 2) // 2 + 1
     layers_ = [["Conv2d", [c0, c1, 3], {"padding": 1}], ["BatchNorm2d", [c1]], ["ReLU", []], ["MaxPool2d", [2]],
-               ["Conv2d", [c1, c2, [3, 2]], {"stride": 2}], ["Tanh", []], ["Flatten", []], ["Linear", [c2 * oh * ow, f]],
-               ["Dropout", [0.3]], ["LeakyReLU", []], ["Linear", [f, k]]]
+               ["Conv2d", [c1, c2, [3, 2]], {"stride": 2}], ["Tanh", []], ["Flatten", []],
+               ["Linear", [c2 * oh * ow, f]], ["Dropout", [0.3]], ["LeakyReLU", []], ["Linear", [f, k]]]
     return {"kind": "layer", "spec": ["Sequential", layers_]}, (c0, h, w)
 
 
@@ -300,14 +304,16 @@ def test_summarize_sequential(submission: Submission, rng: Draw) -> None:
     """summarize gives one (name, output shape, own parameter count) row per leaf of an unseen nn.Sequential"""
     spec, shape = sequential_model(rng)
     expect_rows(summarize_rows(submission, rng, spec, shape), trace_rows(build(spec), shape),
-                f"summarize(nn.Sequential(Conv2d, BatchNorm2d, ReLU, MaxPool2d, Conv2d, Tanh, Flatten, Linear, Dropout, "
+                "summarize(nn.Sequential(Conv2d, BatchNorm2d, ReLU, MaxPool2d, Conv2d, Tanh, Flatten, Linear, Dropout, "
                 f"LeakyReLU, Linear), {shape})",
-                "one row (type(m).__name__, tuple(output.shape), own parameter count) per leaf call, for a batch of one")
+                "one row (type(m).__name__, tuple(output.shape), own parameter count) per leaf call, for a batch of "
+                "one")
 
 
 @pytest.mark.points(1)
 def test_summarize_call_order(submission: Submission, rng: Draw) -> None:
-    """summarize records leaf calls in order: nested blocks called twice, a custom layer, a ModuleList, an unused layer"""
+    """summarize records leaf calls in order: nested blocks called twice, a custom layer, a ModuleList, an
+    unused layer"""
     spec, shape = shared_model(rng)
     expect_rows(summarize_rows(submission, rng, spec, shape), trace_rows(build(spec), shape),
                 f"summarize(model, {shape}) for a model with nested blocks called twice, a custom layer with its own "
@@ -319,12 +325,14 @@ def test_summarize_call_order(submission: Submission, rng: Draw) -> None:
 def test_summarize_leaf_models(submission: Submission, rng: Draw) -> None:
     """a model without children is itself a leaf: one row, for a conv, a flatten and a custom layer"""
     c = rng.integer(2, 6)
-    for layer, shape, what in [(["Conv2d", [2, c, [3, 2]], {"stride": [2, 1]}], (2, 9, 7), f"nn.Conv2d(2, {c}, (3, 2))"),
+    for layer, shape, what in [(["Conv2d", [2, c, [3, 2]], {"stride": [2, 1]}], (2, 9, 7),
+                                f"nn.Conv2d(2, {c}, (3, 2))"),
                                (["Flatten", []], (3, 4, rng.integer(2, 6)), "nn.Flatten()"),
                                (["Scale", [c]], (c, 3, 2), "a custom module with one parameter and no children")]:
         spec = {"kind": "layer", "spec": layer}
         expect_rows(summarize_rows(submission, rng, spec, shape), trace_rows(build(spec), shape),
-                    f"summarize({what}, {shape})", "a model without children is itself a leaf: it gets a hook and gives one row")
+                    f"summarize({what}, {shape})",
+                    "a model without children is itself a leaf: it gets a hook and gives one row")
 
 
 @pytest.mark.points(1)
@@ -353,7 +361,8 @@ def guest_model(rng: Draw) -> tuple[dict[str, Any], tuple[int, ...]]:
     a, b = rng.integer(5, 10), rng.integer(3, 7)
     spec = {"kind": "module",
             "modules": {"body": ["Sequential", [["Linear", [6, a]], ["Dropout", [0.4]], ["ReLU", []]]],
-                        "head": ["Sequential", [["Linear", [a, b]], ["Dropout", [0.2]], ["Sequential", [["Tanh", []]]]]],
+                        "head": ["Sequential",
+                                 [["Linear", [a, b]], ["Dropout", [0.2]], ["Sequential", [["Tanh", []]]]]],
                         "out": ["Linear", [b, 3]]},
             "eval": ["head", "body.1"], "train": ["head.2"], "hooks": ["body.0", "out"]}
     return spec, (6,)
@@ -378,7 +387,8 @@ def test_summarize_leaves_model_unchanged(submission: Submission, rng: Draw, adv
     expect(end["hooks"] == start["hooks"] and end["global_hooks"] == start["global_hooks"],
            "after summarize(...) the model's hooks differ: remove exactly the handles your own register_forward_hook "
            "calls returned (handle.remove()), and keep the model's own hooks")
-    expect(end["modes"] == start["modes"], "summarize changed the train/eval flags of a model whose submodules had mixed "
+    expect(end["modes"] == start["modes"],
+           "summarize changed the train/eval flags of a model whose submodules had mixed "
            "modes: record every module's .training first and restore each one afterwards (model.train() is not enough)")
     for p0, p1 in zip(start["params"], end["params"]):
         expect(torch.equal(p0["value"], p1["value"]), "summarize changed the model's parameters")
@@ -387,7 +397,8 @@ def test_summarize_leaves_model_unchanged(submission: Submission, rng: Draw, adv
     expect(failed["hooks"] == start["hooks"] and failed["global_hooks"] == start["global_hooks"],
            "after summarize(...) raised (wrong input size), some hooks were left behind or the model's own hooks were "
            "removed: remove your hooks in a finally: block")
-    expect(failed["modes"] == start["modes"], "after summarize(...) raised (wrong input size), the train/eval flags were "
+    expect(failed["modes"] == start["modes"],
+           "after summarize(...) raised (wrong input size), the train/eval flags were "
            "not restored: restore the modes in a finally: block too")
     grad_modes = [grad for kind, grad, *_ in end["calls"] if kind == "hook"]
     if any(grad_modes):

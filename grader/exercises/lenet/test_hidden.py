@@ -99,7 +99,8 @@ def test_lenet_parameters(submission: Submission, rng: Draw) -> None:
     net = export_net(submission, rng, "LeNet", (channels, classes), [2], channels=channels)
     what = f"LeNet({channels}, {classes})"
     expect_equal(net.param_shapes, sorted(tuple(p.shape) for p in reference("LeNet", channels, classes).parameters()),
-                 f"{what}'s parameter shapes (sorted)", "both convolutions have bias=False; fc3 has num_classes outputs")
+                 f"{what}'s parameter shapes (sorted)",
+                 "both convolutions have bias=False; fc3 has num_classes outputs")
     expect_equal(net.n_params, sum(p.numel() for p in reference("LeNet", channels, classes).parameters()),
                  f"{what}'s parameter count")
     weights = reference_weights(reference("LeNet", channels, classes), rng)

@@ -274,8 +274,8 @@ def test_cross_entropy_large_logits(submission: Submission, rng: Draw) -> None:
 # --- gradients, read back after the student's code ran --------------------------------------
 
 
-def gradients_run(submission: Submission, rng: Draw, net: Net, fn: str, criterion: str, x: torch.Tensor, y: torch.Tensor,
-                  *extra: int) -> tuple[Any, list[dict[str, Any]]]:
+def gradients_run(submission: Submission, rng: Draw, net: Net, fn: str, criterion: str, x: torch.Tensor,
+                  y: torch.Tensor, *extra: int) -> tuple[Any, list[dict[str, Any]]]:
     """fn(net, criterion, x, y, *extra) on the kit network with old values in .grad: what it returned,
     and the parameters (values, gradients) read back afterwards."""
     s = Scenario(EXERCISE)

@@ -153,7 +153,8 @@ def test_set_conv_weights(submission: Submission, rng: Draw) -> None:
                      f"conv(x) after {what}", hint="copy both the weight and the bias into the convolution "
                      "(e.g. conv.weight.copy_(weight) under torch.no_grad())")
         value = readings.value(returned)
-        expect(type_name(value) == "Conv2d", f"{what} returned {type_name(value)}, expected the convolution it was given")
+        expect(type_name(value) == "Conv2d",
+               f"{what} returned {type_name(value)}, expected the convolution it was given")
 
 
 @pytest.mark.points(1)
@@ -205,7 +206,8 @@ def size_configs(rng: Draw, dilations: tuple[int, ...], count: int) -> list[tupl
     return configs
 
 
-def check_output_sizes(submission: Submission, rng: Draw, configs: list[tuple[list[int], bool]], positional: bool = False) -> None:
+def check_output_sizes(submission: Submission, rng: Draw, configs: list[tuple[list[int], bool]],
+                       positional: bool = False) -> None:
     s = Scenario(EXERCISE)
     calls = [s.call("operations.output_size", *(args[:4] if positional and args[4] == 1 else args))
              for args, _ in configs]
@@ -218,9 +220,10 @@ def check_output_sizes(submission: Submission, rng: Draw, configs: list[tuple[li
             wrong.append(args)
     if wrong:
         size, kernel, stride, padding, dilation = wrong[0]
-        raise Mismatch(f"output_size disagrees with PyTorch's convolution / max pooling on {len(wrong)} of {len(configs)} "
-                       f"configurations, for example output_size({size}, {kernel}, stride={stride}, padding={padding}, "
-                       f"dilation={dilation}): floor((size + 2*padding - dilation*(kernel_size-1) - 1) / stride) + 1")
+        raise Mismatch(f"output_size disagrees with PyTorch's convolution / max pooling on {len(wrong)} of "
+                       f"{len(configs)} configurations, for example output_size({size}, {kernel}, stride={stride}, "
+                       f"padding={padding}, dilation={dilation}): "
+                       "floor((size + 2*padding - dilation*(kernel_size-1) - 1) / stride) + 1")
 
 
 @pytest.mark.points(1)
@@ -228,7 +231,8 @@ def test_output_size(submission: Submission, rng: Draw) -> None:
     """output_size agrees with real nn.Conv2d and nn.MaxPool2d layers on the seeds' and many random configurations"""
     seeds = [[32, 5, 1, 0, 1], [28, 2, 2, 0, 1], [14, 5, 1, 0, 1], [10, 2, 2, 0, 1],
              [10, 5, 1, 2, 1], [8, 3, 1, 1, 1], [10, 3, 2, 1, 1], [8, 3, 2, 1, 1]]
-    check_output_sizes(submission, rng, [(args, False) for args in seeds] + size_configs(rng, (1,), 40), positional=True)
+    check_output_sizes(submission, rng, [(args, False) for args in seeds] + size_configs(rng, (1,), 40),
+                       positional=True)
 
 
 @pytest.mark.points(1)
@@ -277,7 +281,8 @@ def test_sigmoid(submission: Submission, rng: Draw) -> None:
 @pytest.mark.points(1)
 def test_tanh(submission: Submission, rng: Draw) -> None:
     """tanh agrees with torch.tanh on random, negative and very large inputs"""
-    check_activation(submission, rng, "tanh", torch.tanh, "torch.tanh; (e^2x - 1) / (e^2x + 1) overflows to nan for large x")
+    check_activation(submission, rng, "tanh", torch.tanh,
+                     "torch.tanh; (e^2x - 1) / (e^2x + 1) overflows to nan for large x")
 
 
 # --- pooling ------------------------------------------------------------------------
@@ -308,9 +313,11 @@ def test_lenet_pool(submission: Submission, rng: Draw) -> None:
 
 @pytest.mark.points(1)
 def test_overlapping_pool(submission: Submission, rng: Draw) -> None:
-    """overlapping_pool() is 3x3 max pooling, stride 2, padding 1 (padding counts as -inf) on several batches and sizes"""
+    """overlapping_pool() is 3x3 max pooling, stride 2, padding 1 (padding counts as -inf) on several batches
+    and sizes"""
     check_pool_layer(submission, rng, "overlapping_pool", [(1, 3, 10, 8), (7, 3, 10, 8), (64, 1, 10, 8), (2, 5, 13, 9)],
-                     lambda x: F.max_pool2d(x, 3, 2, 1), "kernel_size=3, stride=2, padding=1; max pooling pads with -inf",
+                     lambda x: F.max_pool2d(x, 3, 2, 1),
+                     "kernel_size=3, stride=2, padding=1; max pooling pads with -inf",
                      shift=-1.5)
 
 
@@ -325,9 +332,11 @@ def check_pool_function(submission: Submission, rng: Draw, fn: str, cases: list[
 
 
 PoolCase = tuple[tuple[int, ...], float, tuple[Pair, ...]]  # x's shape, its shift, the arguments after x
-AVG_CASES: list[PoolCase] = [((1, 1, 4, 4), 0.0, (2, 2)), ((7, 3, 10, 8), 0.0, (3, 2)), ((2, 4, 9, 11), 1.0, ((2, 3), (1, 2))),
+AVG_CASES: list[PoolCase] = [((1, 1, 4, 4), 0.0, (2, 2)), ((7, 3, 10, 8), 0.0, (3, 2)),
+                             ((2, 4, 9, 11), 1.0, ((2, 3), (1, 2))),
              ((64, 2, 6, 6), -1.0, (3, 3)), ((3, 1, 8, 5), 0.0, ((3, 2), 2)), ((1, 2, 7, 7), 0.5, (4, 1))]
-MIN_CASES: list[PoolCase] = [((1, 1, 4, 4), 0.0, (2, 2)), ((7, 3, 10, 8), 2.0, (3, 2)), ((2, 4, 9, 11), -1.0, ((2, 3), (1, 2))),
+MIN_CASES: list[PoolCase] = [((1, 1, 4, 4), 0.0, (2, 2)), ((7, 3, 10, 8), 2.0, (3, 2)),
+                             ((2, 4, 9, 11), -1.0, ((2, 3), (1, 2))),
              ((64, 2, 6, 6), 0.0, (3, 3)), ((3, 1, 8, 5), 0.0, ((3, 2), 2)), ((1, 2, 7, 7), 3.0, (4, 1))]
 MIN_PAD_CASES: list[PoolCase] = [((1, 3, 10, 8), 3.0, (3, 2, 1)), ((7, 2, 9, 11), 2.0, ((3, 5), (2, 1), (1, 2))),
                  ((64, 1, 6, 6), 2.5, (2, 1, 1)), ((2, 4, 10, 9), 3.0, (4, 3, 2)), ((3, 2, 8, 8), -3.0, (3, 2, 1))]
@@ -374,8 +383,8 @@ def gamma_beta(exported: Exported, gamma: torch.Tensor, beta: torch.Tensor) -> l
     ones, beta at zeros), else by declaration order."""
     channels = gamma.numel()
     expect([p.shape for p in exported.params] == [(channels,), (channels,)],
-           f"{exported.what} has parameters of shapes {[p.shape for p in exported.params]}, expected a gamma and a beta "
-           f"of shape ({channels},)")
+           f"{exported.what} has parameters of shapes {[p.shape for p in exported.params]}, expected a gamma and a "
+           f"beta of shape ({channels},)")
     first, second = exported.params[0].value, exported.params[1].value
     swapped = first is not None and second is not None and bool((first == 0).all()) and bool((second == 1).all())
     return [beta.clone(), gamma.clone()] if swapped else [gamma.clone(), beta.clone()]
@@ -383,7 +392,8 @@ def gamma_beta(exported: Exported, gamma: torch.Tensor, beta: torch.Tensor) -> l
 
 @pytest.mark.points(1)
 def test_batch_norm_parameters(submission: Submission, rng: Draw) -> None:
-    """batch_norm(C) has a gamma of ones and a beta of zeros per channel (2C parameters) and normalises, for several C"""
+    """batch_norm(C) has a gamma of ones and a beta of zeros per channel (2C parameters) and normalises, for
+    several C"""
     for channels in rng.python.sample([1, 2, 3, 5, 7, 16], 4):
         x = rng.randn(4, channels, 3, 3, scale=2.0, shift=1.0)
         bn = export_layer(submission, rng, "batch_norm", (channels,), [x], modes=["train"])
@@ -423,8 +433,8 @@ def test_batch_norm_running_stats(submission: Submission, rng: Draw) -> None:
     """batch_norm(C) behaves like nn.BatchNorm2d: training updates running statistics, eval mode uses them"""
     channels = rng.integer(2, 6)
     gamma, beta = rng.randn(channels), rng.randn(channels)
-    steps = [("train", 8, 5, 2.0, 1.0), ("train", 3, 6, 0.5, -2.0), ("train", 16, 3, 1.0, 3.0), ("eval", 5, 5, 1.0, 0.0),
-             ("eval", 1, 3, 3.0, 1.0), ("train", 6, 4, 1.5, 0.5), ("eval", 7, 2, 1.0, 2.0)]
+    steps = [("train", 8, 5, 2.0, 1.0), ("train", 3, 6, 0.5, -2.0), ("train", 16, 3, 1.0, 3.0),
+             ("eval", 5, 5, 1.0, 0.0), ("eval", 1, 3, 3.0, 1.0), ("train", 6, 4, 1.5, 0.5), ("eval", 7, 2, 1.0, 2.0)]
     xs = [rng.randn(n, channels, size, size + 1, scale=scale, shift=shift) for _, n, size, scale, shift in steps]
     modes = [mode for mode, *_ in steps]
     bn = export_layer(submission, rng, "batch_norm", (channels,), xs, modes=modes)
@@ -442,7 +452,8 @@ def test_batch_norm_running_stats(submission: Submission, rng: Draw) -> None:
         trained += mode == "train"
         out = bn.forward(call, params, [x], buffers=buffers).output
         hint = ("in eval mode use the running mean and (unbiased) running variance, updated with momentum 0.1 "
-                "at every training call: nn.BatchNorm2d does this") if mode == "eval" else "batch statistics in training mode"
+                "at every training call: nn.BatchNorm2d does this") if mode == "eval" else \
+            "batch statistics in training mode"
         expect_close(out, expected, f"batch_norm({channels})(x) in {mode} mode after {trained} training batch(es), "
                      f"x of shape {shape_str(x)}", hint=hint)
 
@@ -468,7 +479,8 @@ def test_skip_concat(submission: Submission, rng: Draw) -> None:
 @pytest.mark.points(1)
 def test_flatten(submission: Submission, rng: Draw) -> None:
     """flatten keeps the batch dimension for batches of 1, 7 and 64 and odd shapes, values in order"""
-    xs = [rng.randn(*s) for s in [(1, 3, 5, 4), (7, 16, 5, 5), (64, 6, 4, 4), (5, 1, 1, 1), (2, 3, 7, 11), (1, 1, 9, 2)]]
+    shapes = [(1, 3, 5, 4), (7, 16, 5, 5), (64, 6, 4, 4), (5, 1, 1, 1), (2, 3, 7, 11), (1, 1, 9, 2)]
+    xs = [rng.randn(*s) for s in shapes]
     for x, got in zip(xs, call_each(submission, rng, "flatten", [(x,) for x in xs])):
         what = f"flatten(x) for x of shape {shape_str(x)}"
         expected = x.reshape(x.shape[0], -1)
@@ -560,7 +572,8 @@ def dropout_calls(submission: Submission, rng: Draw, p: float, calls: list[tuple
 
 @pytest.mark.points(2)
 def test_dropout_train(submission: Submission, rng: Draw) -> None:
-    """in training mode dropout(p) zeroes a fraction p at random, scales the rest by exactly 1/(1-p), new mask per call"""
+    """in training mode dropout(p) zeroes a fraction p at random, scales the rest by exactly 1/(1-p), new mask
+    per call"""
     x = nonzero_randn(rng, 200, 250)
     for p in (0.5, 0.2, 0.7):
         outs = dropout_calls(submission, rng, p, [("train", x), ("train", x)])

@@ -121,8 +121,10 @@ def test_train_history_length(submission: Submission, rng: Draw) -> None:
 def test_train_history_is_running_mean(submission: Submission, rng: Draw) -> None:
     """train()'s history holds running_loss / log_every, reset after each report and each epoch"""
     (_, history, _), (_, expected, _) = train_both(submission, rng, CONFIGS[1], n=47)
-    expect_close(torch.tensor(history_of(history, "train()"), dtype=torch.float64), torch.tensor(expected, dtype=torch.float64),
-                 "train()'s history", atol=1e-4, hint="running_loss / log_every, reset after each report and each epoch")
+    expect_close(torch.tensor(history_of(history, "train()"), dtype=torch.float64),
+                 torch.tensor(expected, dtype=torch.float64),
+                 "train()'s history", atol=1e-4,
+                 hint="running_loss / log_every, reset after each report and each epoch")
 
 
 @pytest.mark.points(1)
@@ -164,7 +166,8 @@ def test_train_sets_train_mode_and_device(submission: Submission, rng: Draw) -> 
     expect_equal(sorted({p["device"] for p in state["params"]}), [DEVICE], "the device of the parameters after train()")
     for i, (got, want) in enumerate(zip(state["params"], weights)):
         expect_close(got["value"], want, f"parameter {i} of a network with a batch norm, started in eval mode, after "
-                     "train()", atol=1e-4, hint="call net.train() first: batch norm and dropout behave differently while "
+                     "train()", atol=1e-4,
+                     hint="call net.train() first: batch norm and dropout behave differently while "
                      "training, and the caller may have left the network in eval mode")
 
 
@@ -257,7 +260,8 @@ def expect_per_class(got: object, p: dict[str, Any], classes: int, what: str) ->
              if not (math.isnan(e) and math.isnan(g)) and not (not math.isnan(e) and same_percent(g, e))]
     if wrong and any(math.isnan(e) for e in expected) and not any(math.isnan(g) for g in values):
         raise AssertionError(f"{what}: a class without samples must give float('nan')")
-    expect(not wrong, f"{what} gave wrong percentages (for {len(wrong)} of {classes} classes): loop over the labels each "
+    expect(not wrong,
+           f"{what} gave wrong percentages (for {len(wrong)} of {classes} classes): loop over the labels each "
            "batch really has, or count with torch.bincount; the last batch may be smaller")
 
 

@@ -115,8 +115,8 @@ def test_trainable_parameters(submission: Submission, rng: Draw) -> None:
             got = s.run(submission, seed=rng.seed()).value(listed)
             expect(isinstance(got, list), f"trainable_parameters(net) returned {type_name(got)}, expected a list")
             wanted = [w for w, f in zip(spec["weights"], frozen) if not f]
-            same = len(got) == len(wanted) and all(isinstance(g, torch.Tensor) and g.shape == w.shape and torch.equal(g, w)
-                                                   for g, w in zip(got, wanted))
+            same = len(got) == len(wanted) and all(
+                isinstance(g, torch.Tensor) and g.shape == w.shape and torch.equal(g, w) for g, w in zip(got, wanted))
             expect(same, f"trainable_parameters(net) gave {len(got)} tensors, expected the {len(wanted)} parameters "
                    "whose requires_grad is True, in net.parameters() order")
 
@@ -159,7 +159,8 @@ def test_retrain_classifier_keeps_conv_weights(submission: Submission, rng: Draw
     """retrain_classifier() leaves the convolutions bit for bit unchanged and trains the rest exactly"""
     p = retrain_problem(rng, 30)
     _, params, _, _, reference = retrain_both(submission, rng, p, batch_size=7, epochs=2, lr=0.05)
-    for i, (frozen, got, want, sent) in enumerate(zip(frozen_pattern(p["net"]), params, reference, p["net"]["weights"])):
+    steps = zip(frozen_pattern(p["net"]), params, reference, p["net"]["weights"])
+    for i, (frozen, got, want, sent) in enumerate(steps):
         if frozen:
             expect(torch.equal(got["value"], sent), "retrain_classifier() changed a convolution weight")
         else:
@@ -180,7 +181,8 @@ def test_retrain_classifier_from_eval_mode(submission: Submission, rng: Draw) ->
 
 @pytest.mark.points(0)
 @pytest.mark.advisory
-def test_retrain_classifier_optimizer_gets_trainable_only(submission: Submission, rng: Draw, advise: Callable[[str], None]) -> None:
+def test_retrain_classifier_optimizer_gets_trainable_only(submission: Submission, rng: Draw,
+                                                          advise: Callable[[str], None]) -> None:
     """advice: the optimizer is given the trainable parameters only (a frozen parameter given to SGD changes
     nothing that can be measured, so this costs no points)"""
     p = retrain_problem(rng, 20)
@@ -189,7 +191,8 @@ def test_retrain_classifier_optimizer_gets_trainable_only(submission: Submission
     if not given:
         advise("retrain_classifier() built no torch.optim optimizer that the grader could see")
     elif given[-1] != trainable:
-        advise("retrain_classifier() gave its optimizer frozen parameters too: torch.optim.SGD(trainable_parameters(net), "
+        advise("retrain_classifier() gave its optimizer frozen parameters too: "
+               "torch.optim.SGD(trainable_parameters(net), "
                "...) keeps the optimizer from ever touching them")
 
 
