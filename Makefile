@@ -1,11 +1,11 @@
 # Two commands do everything on a fresh machine:
 #   make demo   create .venv, install the kit (and bubblewrap), grade the bundled example class
-#   make test   run the kit's own tests
+#   make test   lint (ruff, mypy --strict on grader/), then run the kit's own tests
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test quick check student bench clean
+.PHONY: setup demo test quick lint check student bench clean
 
 setup: $(VENV)/.installed
 
@@ -23,11 +23,15 @@ demo: setup
 student: setup
 	$(BIN)/pytest exercises/
 
-test: setup
+test: lint
 	$(BIN)/python -m pytest tests/ -q
 
-quick: setup  # the development loop: everything but the slow class gradings (make test runs all)
+quick: lint  # the development loop: everything but the slow class gradings (make test runs all)
 	$(BIN)/python -m pytest tests/ -q -m "not slow"
+
+lint: setup  # ruff over the repository, mypy --strict over grader/ (both configured in pyproject.toml)
+	$(BIN)/python -m ruff check .
+	$(BIN)/python -m mypy
 
 check: setup
 	$(BIN)/grader check
