@@ -1,6 +1,7 @@
 """Correct solutions written differently from the reference get full marks: a functional LeNet,
-an nn.Sequential LeNet with other names, a training module with another structure, and loss/backprop
-and data modules written with other calls (see each file's docstring)."""
+an nn.Sequential LeNet with other names, a training module with another structure, loss/backprop
+and data modules written with other calls, and residual blocks and ResNets built in other orders
+that pool with x.mean or F.avg_pool2d (see each file's docstring)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ VARIANTS = Path(__file__).parent / "variants"
     ("training_alt.py", "training.py"),
     ("loss_backprop_alt.py", "loss_backprop.py"),
     ("data_loading_alt.py", "data_loading.py"),
+    ("residual_functional.py", "residual.py"),
+    ("residual_sequential.py", "residual.py"),
 ])
 def test_correct_variants_get_full_marks(isolation, variant, module):
     exercise = module.removesuffix(".py")
@@ -36,6 +39,8 @@ def test_correct_variants_get_full_marks(isolation, variant, module):
     ("training_alt.py", "training.py"),
     ("loss_backprop_alt.py", "loss_backprop.py"),
     ("data_loading_alt.py", "data_loading.py"),
+    ("residual_functional.py", "residual.py"),
+    ("residual_sequential.py", "residual.py"),
 ])
 def test_correct_variants_pass_the_visible_checks(tmp_path, variant, module):
     import os
