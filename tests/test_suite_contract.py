@@ -1,5 +1,5 @@
-"""The hidden suite spends each exercise's points exactly, and every visible check has a
-hidden counterpart of the same name."""
+"""The hidden suite spends each exercise's points exactly, every visible check has a hidden
+counterpart of the same name, and the README's table lists the registry's exercises in order."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from grader.grading import suite
 from grader import registry
-from grader.paths import EXERCISES
+from grader.paths import EXERCISES, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -40,3 +40,10 @@ def test_every_visible_check_has_a_hidden_counterpart(hidden_items, exercise):
     visible = {n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
     hidden = {name for ex, _, name in hidden_items if ex == exercise.id}
     assert visible and visible <= hidden, visible - hidden
+
+
+def test_the_readme_table_lists_the_registry_in_order():
+    import re
+
+    rows = re.findall(r"^\| (\d+) \| (\w+\.py) \|", (ROOT / "README.md").read_text(encoding="utf-8"), re.MULTILINE)
+    assert rows == [(str(n), e.module) for n, e in enumerate(registry.load(), 1)]

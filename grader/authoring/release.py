@@ -12,8 +12,8 @@ from grader.paths import DATA, EXERCISES
 STUDENT_README = """\
 # CNN exercises in PyTorch
 
-Eight exercises, from one convolution to transfer learning. Each is a file in `exercises/`
-whose docstrings tell you what to write; replace every `raise NotImplementedError(...)`.
+{count} exercises, from one convolution to transfer learning and a tiny ResNet. Each is a file in
+`exercises/` whose docstrings tell you what to write; replace every `raise NotImplementedError(...)`.
 
 Setup (once):
 
@@ -32,6 +32,7 @@ Your instructor grades with hidden checks that are stricter than these, on input
 seen: make your code correct, not just these checks green.
 """
 
+NUMBERS = ("No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten", "Eleven", "Twelve")
 REQUIREMENTS = "torch>=2.4\ntorchvision>=0.19\npytest>=8\nmatplotlib>=3.8\n"
 PYTEST_INI = "[pytest]\naddopts = -p no:cacheprovider\n"
 EXCLUDED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "pictures")
@@ -54,8 +55,10 @@ def build(target: Path) -> list[Path]:
     target.mkdir(parents=True, exist_ok=True)
     shutil.copytree(EXERCISES, target / "exercises", ignore=EXCLUDED)
     shutil.copytree(DATA, target / "data", ignore=EXCLUDED)
-    order = ", ".join(f"{e.module}" for e in registry.load())
-    (target / "README.md").write_text(STUDENT_README.format(order=order), encoding="utf-8")
+    exercises = registry.load()
+    order = ", ".join(f"{e.module}" for e in exercises)
+    count = NUMBERS[len(exercises)] if len(exercises) < len(NUMBERS) else str(len(exercises))
+    (target / "README.md").write_text(STUDENT_README.format(count=count, order=order), encoding="utf-8")
     (target / "requirements.txt").write_text(REQUIREMENTS, encoding="utf-8")
     (target / "pytest.ini").write_text(PYTEST_INI, encoding="utf-8")
     return sorted(p for p in target.rglob("*") if p.is_file())
