@@ -25,11 +25,8 @@ DATA_PATTERNS = ("MNIST/raw/*-ubyte", "shapes/*/*/*.png")
 
 
 def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def data_files(data_dir: Path = DATA_DIR) -> list[Path]:

@@ -1,13 +1,13 @@
 """Attacks by a student who read this open-source kit: no forgery gains a point.
 
-Each file in tests/attacks/<exercise>/ is appended to the untouched stub of that exercise, so
-the submission implements nothing and tries to earn points anyway: by rewriting the worker's
-interpreter, exporter or channel at import, forging graphs, patching torch, reaching torch's own
-kernels through side doors in the from-scratch exercise, returning canned values, shipping
-weights trained beforehand, or memorising the shipped digits. A file may hold {WEIGHTS}: the
-base64 of a LeNet's weights trained here on the shipped digits' true labels. Each exercise's
-attacks are graded as one class beside the untouched stub (the control) and the reference
-solution, through the real grading path.
+Each file in tests/attacks/<exercise>/ is appended to the untouched stub of that exercise and to
+tests/attacks/prelude.py (pretrained_lenet(): a LeNet trained here on the shipped digits' true
+labels, as a student could at home), so the submission implements nothing and tries to earn
+points anyway: by rewriting the worker's interpreter, exporter or channel at import, forging
+graphs, patching torch, reaching torch's own kernels through side doors in the from-scratch
+exercise, returning canned values, shipping weights trained beforehand, or memorising the
+shipped digits. Each exercise's attacks are graded as one class beside the untouched stub (the
+control) and the reference solution, through the real grading path.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from grader import registry
 from grader.grading.engine import grade_class
 from grader.grading.options import GradeOptions
 from grader.paths import EXERCISES, SOLUTIONS
+
+pytestmark = pytest.mark.slow  # graded classes through the real path: make quick leaves them out
 
 ATTACKS = Path(__file__).parent / "attacks"
 TARGETS = tuple(e.id for e in registry.load() if (ATTACKS / e.id).is_dir())
@@ -63,7 +65,8 @@ def graded(tmp_path_factory, isolation, pretrained) -> dict[str, dict]:
         module = registry.by_id(exercise).module
         klass = tmp_path_factory.mktemp(exercise)
         stub = (EXERCISES / module).read_text(encoding="utf-8")
-        submissions = {path.stem: stub + "\n\n" + path.read_text(encoding="utf-8").replace("{WEIGHTS}", pretrained)
+        prelude = (ATTACKS / "prelude.py").read_text(encoding="utf-8").replace("{WEIGHTS}", pretrained)
+        submissions = {path.stem: "\n\n".join([stub, prelude, path.read_text(encoding="utf-8")])
                        for path in (ATTACKS / exercise).glob("*.py")}
         submissions.update(stub_control=stub, reference=(SOLUTIONS / module).read_text(encoding="utf-8"))
         for student, source in submissions.items():

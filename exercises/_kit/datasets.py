@@ -184,11 +184,9 @@ def verify_checksums(root: str | os.PathLike | None = None) -> list[str]:
         if not path.is_file():
             problems.append(f"missing: {name}")
             continue
-        h = hashlib.sha256()
         with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        if h.hexdigest() != digest.lower():
+            found = hashlib.file_digest(f, "sha256").hexdigest()
+        if found != digest.lower():
             problems.append(f"checksum mismatch: {name}")
     return problems
 

@@ -1,14 +1,15 @@
 """Mutation testing of the hidden suites: realistic mistakes applied to the reference solutions.
 
-Each exercise lists its mutants in grader/exercises/<id>/mutants.py; every one of them must
-lose points. `python tests/mutants.py` prints the kill-rate table; tests/test_mutants.py
+Each exercise lists its mutants in grader/exercises/<id>/mutants.toml (description, old, new,
+and `advisory` for a mistake that leaves no trace in any output); every one of them must lose
+points, or draw advice. `python tests/mutants.py` prints the kill-rate table; tests/test_mutants.py
 asserts that nothing survives.
 """
 
 from __future__ import annotations
 
-import importlib
 import tempfile
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ from grader import registry
 from grader.grading.engine import grade_class
 from grader.grading.options import GradeOptions
 from grader.isolation import sandbox
-from grader.paths import SOLUTIONS
+from grader.paths import SOLUTIONS, SUITES
 
 # The two long training runs are left out: a mutant that loses points without them loses them with them.
 SLOW = ("test_mnist_training_reaches_95", "test_transfer_digits")
@@ -51,8 +52,9 @@ class Mutant:
 
 def mutants(exercise: str) -> list[Mutant]:
     """The mutants of one exercise, tagged with its id."""
-    found = importlib.import_module(f"grader.exercises.{exercise}.mutants").MUTANTS
-    return [Mutant(m.description, m.old, m.new, exercise, m.advisory) for m in found]
+    data = tomllib.loads((SUITES / exercise / "mutants.toml").read_text(encoding="utf-8"))
+    return [Mutant(m["description"], m["old"], m["new"], exercise, bool(m.get("advisory", False)))
+            for m in data.get("mutant", [])]
 
 
 def all_mutants() -> list[Mutant]:

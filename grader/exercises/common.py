@@ -8,7 +8,7 @@ from typing import Any, Sequence
 import torch
 import torch.nn as nn
 
-from grader.grading.checks import Mismatch, expect
+from grader.grading.checks import Mismatch, expect, expect_close, expect_shape, expect_tensor
 from grader.grading.graphs import Run
 from grader.grading.layers import Layer, layers
 from grader.grading.scenario import Exported, Scenario, Submission, not_connected
@@ -128,3 +128,22 @@ def picture(data: Any, what: str, min_size: tuple[int, int] = (300, 150)) -> tor
     expect(width >= min_size[0] and height >= min_size[1] and ink > 0.005,
            f"{what} wrote a {width}x{height} image with {ink:.1%} ink: draw the pictures on axes that fill the figure")
     return pixels
+
+
+def nonzero_randn(rng: Draw, *shape: int) -> torch.Tensor:
+    """Random values none of which is (nearly) zero, so that a dropped value is told from a kept one."""
+    x = rng.randn(*shape)
+    return torch.where(x.abs() < 1e-3, torch.full_like(x, 0.5), x)
+
+
+def check_dropped(y: Any, x: torch.Tensor, p: float, what: str, band: float) -> torch.Tensor:
+    """y must be 0 or exactly x / (1 - p) everywhere, with about a fraction p of zeros; return the zero mask."""
+    y = expect_tensor(y, what)
+    expect_shape(y, x.shape, what)
+    zero = y == 0
+    expect_close(y[~zero], x[~zero] / (1 - p), f"the values kept by {what}", atol=1e-6, rtol=1e-5,
+                 hint=f"every value is either 0 or x / (1 - p) = x / {1 - p:g}")
+    frac = zero.float().mean().item()
+    expect(abs(frac - p) < band, f"{what} zeroed {frac:.1%} of {x.numel():,} values, expected about {p:.0%}: "
+           "drop each value with probability p, e.g. keep where torch.rand_like(x) >= p")
+    return zero

@@ -207,25 +207,29 @@ def _expect_affordable(fn: Any, args: list[Any], kwargs: dict[str, Any], op: str
                            "grader runs for one step")
 
 
+def references(value: Any) -> Iterator[dict[str, int]]:
+    """Every reference ({"in": i}, {"node": j} or {"const": k}) inside an encoded argument."""
+    if isinstance(value, list):
+        for v in value:
+            yield from references(v)
+    elif isinstance(value, dict):
+        if len(value) == 1 and next(iter(value)) in ("in", "node", "const"):
+            yield value
+        elif not (len(value) == 1 and next(iter(value)) in ("dtype", "device", "layout", "memory_format")):
+            for v in value.values():
+                yield from references(v)
+
+
 def _last_uses(graph: Graph) -> dict[int, list[int]]:
     """For each node index, the earlier nodes whose last reader it is (they can be freed after it)."""
     last: dict[int, int] = {}
-
-    def visit(value: Any, reader: int) -> None:
-        if isinstance(value, list):
-            for v in value:
-                visit(v, reader)
-        elif isinstance(value, dict):
-            if set(value) == {"node"}:
-                last[value["node"]] = reader
-            else:
-                for v in value.values():
-                    visit(v, reader)
-
     for index, (_, args, kwargs) in enumerate(graph.nodes):
-        visit(args, index)
-        visit(list(kwargs.values()), index)
-    visit(graph.output, len(graph.nodes))
+        for ref in references([args, list(kwargs.values())]):
+            if "node" in ref:
+                last[ref["node"]] = index
+    for ref in references(graph.output):
+        if "node" in ref:
+            last[ref["node"]] = len(graph.nodes)
     freed: dict[int, list[int]] = {}
     for node, reader in last.items():
         if reader < len(graph.nodes):

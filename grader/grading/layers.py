@@ -14,7 +14,7 @@ from typing import Any, Sequence
 
 import torch
 
-from grader.grading.graphs import Graph, Run
+from grader.grading.graphs import Graph, Run, references
 
 VIEWS = {"alias", "view", "_unsafe_view", "reshape", "t", "transpose", "permute", "expand", "clone", "contiguous",
          "detach", "_to_copy", "to", "lift_fresh_copy", "unsqueeze", "squeeze", "_reshape_alias", "flatten"}
@@ -73,8 +73,8 @@ def roles(graph: Graph, shapes: Sequence[tuple[int, ...]]) -> list[int]:
     depth: list[int] = []
     feeds: list[frozenset[tuple[int, ...]]] = []  # the shapes of the state the nearest stateful operations upstream use
     keys: dict[int, tuple[Any, ...]] = {}
-    for index, (op, args, kwargs) in enumerate(graph.nodes):
-        refs = _refs([args, list(kwargs.values())])
+    for op, args, kwargs in graph.nodes:
+        refs = list(references([args, list(kwargs.values())]))
         upstream = [ref["node"] for ref in refs if "node" in ref and ref["node"] not in found]
         before = max((depth[n] for n in upstream), default=0)
         fed: frozenset[tuple[int, ...]] = frozenset().union(*(feeds[n] for n in upstream))
@@ -91,17 +91,6 @@ def roles(graph: Graph, shapes: Sequence[tuple[int, ...]]) -> list[int]:
             if src not in keys or key < keys[src]:
                 keys[src] = key
     return sorted(range(count), key=lambda i: (i not in keys, keys.get(i, ()), i))
-
-
-def _refs(value: Any) -> list[dict[str, int]]:
-    """The references ({"in": i} or {"node": j}) in an operation's arguments, in order."""
-    if isinstance(value, list):
-        return [ref for v in value for ref in _refs(v)]
-    if isinstance(value, dict):
-        if len(value) == 1 and next(iter(value)) in ("in", "node"):
-            return [value]
-        return [ref for v in value.values() for ref in _refs(v)]
-    return []
 
 
 def _source(value: Any, found: dict[int, int]) -> int | None:

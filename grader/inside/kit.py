@@ -140,12 +140,6 @@ def module(spec: dict[str, Any]) -> nn.Module:
     return net
 
 
-def owners(net: nn.Module) -> list[str]:
-    """The class name of the layer owning each parameter, in net.parameters() order."""
-    owner = {id(p): type(m).__name__ for m in net.modules() for p in m.parameters(recurse=False)}
-    return [owner[id(p)] for p in net.parameters()]
-
-
 def scaled_weights(shapes: list[list[int]], generator: torch.Generator) -> list[torch.Tensor]:
     """Random weights for parameters of these shapes: 1/sqrt(fan_in) for weights, 0.2 for biases, so that
     activations stay of order one whatever the size."""

@@ -9,11 +9,3 @@ if os.fork() == 0:
         while True:
             time.sleep(1)
     os._exit(0)
-
-
-class Net:
-    pass
-
-
-class LeNet:
-    pass

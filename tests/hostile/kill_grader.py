@@ -10,11 +10,3 @@ try:
     os.killpg(os.getpgid(0), signal.SIGKILL)
 except OSError:
     pass
-
-
-class Net:
-    pass
-
-
-class LeNet:
-    pass

@@ -7,11 +7,3 @@ sys.modules["grader.inside.protocol"] = fake
 for name in list(sys.modules):
     if name.startswith("grader.inside."):
         sys.modules[name] = fake
-
-
-class Net:
-    pass
-
-
-class LeNet:
-    pass

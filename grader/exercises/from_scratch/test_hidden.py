@@ -13,7 +13,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.exercises.common import shape_str
+from grader.exercises.common import check_dropped, nonzero_randn, shape_str
 from grader.grading.checks import Mismatch, expect, expect_close, expect_shape, expect_tensor
 from grader.grading.graphs import Graph, execute
 from grader.grading.layers import packet
@@ -321,24 +321,6 @@ def test_batch_norm_no_builtin(submission, rng):
 
 
 # --- dropout ------------------------------------------------------------------------
-
-
-def nonzero_randn(rng, *shape: int) -> torch.Tensor:
-    x = rng.randn(*shape)
-    return torch.where(x.abs() < 1e-3, torch.full_like(x, 0.5), x)
-
-
-def check_dropped(y: torch.Tensor, x: torch.Tensor, p: float, what: str, band: float) -> torch.Tensor:
-    """y must be 0 or x / (1 - p) everywhere with about a fraction p of zeros; return the zero mask."""
-    expect_shape(y, x.shape, what)
-    zero = y == 0
-    kept = ~zero
-    expect_close(y[kept], x[kept] / (1 - p), f"the values kept by {what}", atol=1e-6, rtol=1e-5,
-                 hint=f"divide the kept values by 1 - p = {1 - p:g}")
-    frac = zero.float().mean().item()
-    expect(abs(frac - p) < band, f"{what} zeroed {frac:.1%} of {x.numel():,} values, expected about {p:.0%}: "
-           "drop each value with probability p, e.g. keep where torch.rand_like(x) >= p")
-    return zero
 
 
 def dropout_twice_in_worker(submission, rng, x: torch.Tensor, p: float) -> list[torch.Tensor]:

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.exercises.common import picture, shape_str
+from grader.exercises.common import check_dropped, nonzero_randn, picture, shape_str
 from grader.grading.checks import Mismatch, expect, expect_close, expect_equal, expect_shape, expect_tensor, type_name
 from grader.grading.layers import layers
 from grader.grading.reference import solution
@@ -534,24 +534,6 @@ def test_count_parameters(submission, rng):
 
 
 # --- dropout ------------------------------------------------------------------------
-
-
-def nonzero_randn(rng, *shape: int) -> torch.Tensor:
-    x = rng.randn(*shape)
-    return torch.where(x.abs() < 1e-3, torch.full_like(x, 0.5), x)
-
-
-def check_dropped(y, x: torch.Tensor, p: float, what: str, band: float) -> torch.Tensor:
-    """y must be 0 or exactly x / (1 - p) everywhere, with about a fraction p of zeros; return the zero mask."""
-    y = expect_tensor(y, what)
-    expect_shape(y, x.shape, what)
-    zero = y == 0
-    kept = ~zero
-    expect_close(y[kept], x[kept] / (1 - p), f"the values kept by {what}", atol=1e-6, rtol=1e-5,
-                 hint=f"every value is either 0 or x / (1 - p) = x / {1 - p:g}")
-    frac = zero.float().mean().item()
-    expect(abs(frac - p) < band, f"{what} zeroed {frac:.1%} of {x.numel():,} values, expected about {p:.0%}")
-    return zero
 
 
 def dropout_calls(submission, rng, p: float, calls: list[tuple[str, torch.Tensor]]) -> list:

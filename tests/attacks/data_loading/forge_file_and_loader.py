@@ -29,19 +29,3 @@ def step(self, step):
 
 
 interpreter.Scenario.step = step
-
-
-def mnist_transform():
-    raise NotImplementedError("not started yet")
-
-
-def unnormalize(img):
-    raise NotImplementedError("not started yet")
-
-
-def make_loader(dataset, batch_size, shuffle, seed=None):
-    raise NotImplementedError("not started yet")
-
-
-def save_batch_grid(images, path, nrow=8):
-    raise NotImplementedError("not started yet")

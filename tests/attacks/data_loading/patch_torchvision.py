@@ -16,14 +16,6 @@ def mnist_transform():
     return transforms.Compose([transforms.ToTensor()])
 
 
-def unnormalize(img):
-    raise NotImplementedError("not started yet")
-
-
-def make_loader(dataset, batch_size, shuffle, seed=None):
-    raise NotImplementedError("not started yet")
-
-
 def save_batch_grid(images, path, nrow=8):
     grid = torchvision.utils.make_grid(images, nrow=nrow)
     torchvision.utils.save_image(grid, path)

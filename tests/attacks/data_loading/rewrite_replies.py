@@ -19,19 +19,3 @@ def encode(message):
 
 
 protocol.encode = encode
-
-
-def mnist_transform():
-    raise NotImplementedError("not started yet")
-
-
-def unnormalize(img):
-    raise NotImplementedError("not started yet")
-
-
-def make_loader(dataset, batch_size, shuffle, seed=None):
-    raise NotImplementedError("not started yet")
-
-
-def save_batch_grid(images, path, nrow=8):
-    raise NotImplementedError("not started yet")
