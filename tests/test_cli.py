@@ -8,6 +8,8 @@ import zipfile
 import pytest
 from typer.testing import CliRunner
 
+from grader import registry
+from grader.authoring.release import NUMBERS
 from grader.cli import EXIT_BAD_INPUT, app
 from grader.paths import EXERCISES, SOLUTIONS, SUITES
 
@@ -72,9 +74,6 @@ def test_release_holds_no_secret(tmp_path):
     assert (rel / "exercises" / "lenet.py").read_text() == (EXERCISES / "lenet.py").read_text()
     assert not (rel / "solutions").exists() and not (rel / "grader").exists()
     assert (rel / "README.md").exists() and (rel / "data" / "MNIST" / "raw").is_dir()
-    from grader import registry
-    from grader.authoring.release import NUMBERS
-
     readme = (rel / "README.md").read_text()
     assert readme.startswith(f"# CNN exercises in PyTorch\n\n{NUMBERS[len(registry.load())]} exercises")
     assert ", ".join(registry.student_modules()) in readme

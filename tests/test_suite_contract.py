@@ -1,9 +1,11 @@
 """The hidden suite spends each exercise's points exactly, every visible check has a hidden
-counterpart of the same name, and the README's table lists the registry's exercises in order."""
+counterpart of the same name, and the README's tables list the registry's exercises, in order, with
+their points."""
 
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 
 import pytest
@@ -42,8 +44,10 @@ def test_every_visible_check_has_a_hidden_counterpart(hidden_items, exercise):
     assert visible and visible <= hidden, visible - hidden
 
 
-def test_the_readme_table_lists_the_registry_in_order():
-    import re
-
-    rows = re.findall(r"^\| (\d+) \| (\w+\.py) \|", (ROOT / "README.md").read_text(encoding="utf-8"), re.MULTILINE)
-    assert rows == [(str(n), e.module) for n, e in enumerate(registry.load(), 1)]
+def test_the_readme_tables_follow_the_registry():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    exercises = registry.load()
+    order = re.findall(r"^\| (\d+) \| (\w+\.py) \|", readme, re.MULTILINE)
+    assert order == [(str(n), e.module) for n, e in enumerate(exercises, 1)]
+    points = re.findall(r"^\| (\w+) \| (\d+) \|", readme, re.MULTILINE)
+    assert points == [(e.id, f"{e.points:g}") for e in exercises]
