@@ -18,7 +18,7 @@ from grader.exercises.common import expect_all_used, export, reference_output, r
 from grader.grading.checks import Mismatch, expect, expect_close, expect_equal, expect_shape
 from grader.grading.layers import Layer, layers, per_sample
 from grader.grading.reference import solution
-from grader.grading.scenario import Exported
+from grader.grading.scenario import Exported, Scenario
 from grader.grading.secret import Draw
 
 EXERCISE = "residual"
@@ -28,6 +28,7 @@ BLOCK_HINT = ("two 3x3 convolutions without bias, each followed by a BatchNorm2d
 NET_HINT = ("stem conv 3x3 C->16 (no bias) + BN; blocks 16->16, 16->32 (stride 2), 32->64 (stride 2); "
             "global average pooling; one Linear(64, num_classes)")
 STATS_HINT = "use nn.BatchNorm2d, which keeps a running mean and variance"
+Case = tuple[int, int, int]  # ResidualBlock(in_channels, out_channels, stride)
 
 
 def reference(cls: str, *args: int) -> nn.Module:
@@ -61,18 +62,35 @@ def draw_state(module: nn.Module, rng: Draw) -> tuple[list[torch.Tensor], list[t
     return weights, stats
 
 
-def export_net(submission, rng: Draw, cls: str, args: tuple[int, ...], examples: Sequence[torch.Tensor],
+def export_net(submission, rng: Draw, config: tuple[int, int], examples: Sequence[torch.Tensor],
                modes: Sequence[str]) -> Exported:
-    """The student's residual.<cls>(*args), exported for inputs shaped like `examples` (never the examples)."""
-    what = block_name(*args) if cls == "ResidualBlock" else f"TinyResNet{args}"
-    return export(submission, EXERCISE, f"residual.{cls}", args, [rng.randn(*x.shape) for x in examples], what, rng,
-                  modes=list(modes))
+    """The student's TinyResNet(*config), exported for inputs shaped like `examples` (never the examples)."""
+    return export(submission, EXERCISE, "residual.TinyResNet", config, [rng.randn(*x.shape) for x in examples],
+                  f"TinyResNet{config}", rng, modes=list(modes))
+
+
+def export_blocks(submission, rng: Draw, cases: Sequence[Case], inputs: Sequence[Sequence[torch.Tensor]],
+                  modes: Sequence[Sequence[str]]) -> list[Exported]:
+    """The student's ResidualBlock(*case) for each case, exported in one request, for inputs shaped like the
+    case's inputs (never the inputs)."""
+    s = Scenario(EXERCISE)
+    steps = [s.export(s.call("residual.ResidualBlock", *case), [[rng.randn(*x.shape)] for x in xs], modes=list(m))
+             for case, xs, m in zip(cases, inputs, modes)]
+    readings = s.run(submission, seed=rng.seed())
+    return [readings.exported(step, block_name(*case)) for case, step in zip(cases, steps)]
+
+
+def orders(cls: str, args: tuple[int, ...], mode: str) -> tuple[list[int], list[int]]:
+    """Where the reference's parameters and buffers sit, in the order of their roles in its graph. That order
+    follows from which layers feed which (and a 1x1 conv's batch norm before a 3x3 one's), never from channel
+    counts or the input's size: one trace per structure and mode."""
+    projection = cls == "ResidualBlock" and (args[2] != 1 or args[0] != args[1])
+    return structure_orders(cls, projection, mode)
 
 
 @cache
-def orders(cls: str, args: tuple[int, ...], mode: str) -> tuple[list[int], list[int]]:
-    """Where the reference's parameters and buffers sit, in the order of their roles in its graph (the graph's
-    structure does not depend on the input's size: one trace per configuration and mode)."""
+def structure_orders(cls: str, projection: bool, mode: str) -> tuple[list[int], list[int]]:
+    args = ((3, 5, 2) if projection else (3, 3, 1)) if cls == "ResidualBlock" else (1, 10)
     return role_order(reference(cls, *args), torch.zeros(2, args[0], 12, 12), mode)
 
 
@@ -101,31 +119,30 @@ def odd_input(rng: Draw, channels: int, batch: int | None = None) -> torch.Tenso
     return rng.randn(batch or rng.integer(1, 6), channels, rng.integer(3, 13), rng.integer(3, 13), scale=1.5)
 
 
-def identity_case(rng: Draw) -> tuple[int, int, int]:
+def identity_case(rng: Draw) -> Case:
     channels = rng.integer(2, 12)
     return channels, channels, 1
 
 
-def projection_cases(rng: Draw) -> list[tuple[int, int, int]]:
+def projection_cases(rng: Draw) -> list[Case]:
     """More channels with stride 2, the same channels with stride 2, other channels with stride 1."""
     cin = rng.integer(2, 8)
     other = rng.choice([c for c in range(2, 12) if c != cin])
     return [(cin, cin + rng.integer(1, 8), 2), (cin, cin, 2), (cin, other, 1)]
 
 
-def expect_block_parameters(submission, rng: Draw, case: tuple[int, int, int]) -> None:
-    cin, cout, stride = case
-    what = block_name(*case)
-    ref = reference("ResidualBlock", *case)
-    x = odd_input(rng, cin)
-    block = export_net(submission, rng, "ResidualBlock", case, [x], ["train"])
-    expect_equal(block.param_shapes, sorted(tuple(p.shape) for p in ref.parameters()),
-                 f"{what}'s parameter shapes (sorted)", BLOCK_HINT)
-    expect_equal(block.n_params, sum(p.numel() for p in ref.parameters()), f"{what}'s parameter count")
-    weights, _ = draw_state(ref, rng)
-    expect_all_used(block, 0, by_role("ResidualBlock", case, "train", weights), x)
-    found = run_layers(block, 0, by_role("ResidualBlock", case, "train", weights), x)
-    expect_layer_roles(block, found, what, BLOCK_HINT)
+def expect_block_parameters(submission, rng: Draw, cases: list[Case]) -> None:
+    xs = [odd_input(rng, case[0]) for case in cases]
+    for case, x, block in zip(cases, xs, export_blocks(submission, rng, cases, [[x] for x in xs],
+                                                       [["train"]] * len(cases))):
+        what = block_name(*case)
+        ref = reference("ResidualBlock", *case)
+        expect_equal(block.param_shapes, sorted(tuple(p.shape) for p in ref.parameters()),
+                     f"{what}'s parameter shapes (sorted)", BLOCK_HINT)
+        expect_equal(block.n_params, sum(p.numel() for p in ref.parameters()), f"{what}'s parameter count")
+        weights = by_role("ResidualBlock", case, "train", draw_state(ref, rng)[0])
+        expect_all_used(block, 0, weights, x)
+        expect_layer_roles(block, run_layers(block, 0, weights, x), what, BLOCK_HINT)
 
 
 def expect_layer_roles(exported: Exported, found: list[Layer], what: str, hint: str) -> None:
@@ -148,15 +165,14 @@ def expect_layer_roles(exported: Exported, found: list[Layer], what: str, hint: 
 def test_block_identity_parameters(submission, rng):
     """ResidualBlock(C, C) has two bias-free 3x3 convolutions and two batch norms, no shortcut parameters,
     each doing its job in the grader's run"""
-    expect_block_parameters(submission, rng, identity_case(rng))
+    expect_block_parameters(submission, rng, [identity_case(rng)])
 
 
 @pytest.mark.points(1)
 def test_block_projection_parameters(submission, rng):
     """a block that changes the shape has a 1x1 convolution and a batch norm on its shortcut, for more channels,
     stride 2 or both"""
-    for case in projection_cases(rng):
-        expect_block_parameters(submission, rng, case)
+    expect_block_parameters(submission, rng, projection_cases(rng))
 
 
 def diagnose(ref: nn.Module, x: torch.Tensor, out: torch.Tensor) -> str:
@@ -174,45 +190,45 @@ def diagnose(ref: nn.Module, x: torch.Tensor, out: torch.Tensor) -> str:
     return "conv 3x3 (stride) -> BN -> ReLU -> conv 3x3 -> BN, plus the shortcut, then the ReLU"
 
 
-def expect_block_output(submission, rng: Draw, case: tuple[int, int, int]) -> None:
-    what = block_name(*case)
-    ref = reference("ResidualBlock", *case)
-    xs = [odd_input(rng, case[0]), odd_input(rng, case[0], batch=rng.integer(5, 16))]
-    block = export_net(submission, rng, "ResidualBlock", case, xs, ["train", "train"])
-    weights, _ = draw_state(ref, rng)
-    for call, x in enumerate(xs):
-        params, _ = loaded(block, "ResidualBlock", case, weights, "train", call=call)
-        out = block.forward(call, params, [x]).output
-        expected = reference_output(ref, weights, x, train=True)
-        expect_shape(out, expected.shape, f"{what}(x) for x of shape {shape_str(x)}",
-                     "3x3 convolutions with padding 1; only the first one (and the 1x1 shortcut) has the stride")
-        if not torch.allclose(out, expected, atol=1e-4, rtol=1e-3):
-            raise Mismatch(f"{what}(x) in training mode, with random weights, has the right shape but the wrong "
-                           f"values: {diagnose(ref, x, out)}")
+def expect_block_output(submission, rng: Draw, cases: list[Case]) -> None:
+    inputs = [[odd_input(rng, case[0]), odd_input(rng, case[0], batch=rng.integer(5, 16))] for case in cases]
+    blocks = export_blocks(submission, rng, cases, inputs, [["train", "train"]] * len(cases))
+    for case, xs, block in zip(cases, inputs, blocks):
+        what = block_name(*case)
+        ref = reference("ResidualBlock", *case)
+        weights, _ = draw_state(ref, rng)
+        for call, x in enumerate(xs):
+            params, _ = loaded(block, "ResidualBlock", case, weights, "train", call=call)
+            out = block.forward(call, params, [x]).output
+            expected = reference_output(ref, weights, x, train=True)
+            expect_shape(out, expected.shape, f"{what}(x) for x of shape {shape_str(x)}",
+                         "3x3 convolutions with padding 1; only the first one (and the 1x1 shortcut) has the stride")
+            if not torch.allclose(out, expected, atol=1e-4, rtol=1e-3):
+                raise Mismatch(f"{what}(x) in training mode, with random weights, has the right shape but the wrong "
+                               f"values: {diagnose(ref, x, out)}")
 
 
 @pytest.mark.points(2)
 def test_block_identity_output(submission, rng):
     """ResidualBlock(C, C) computes relu(F(x) + x) exactly, with random weights, on unseen sizes and batches"""
-    expect_block_output(submission, rng, identity_case(rng))
+    expect_block_output(submission, rng, [identity_case(rng)])
 
 
 @pytest.mark.points(2)
 def test_block_projection_output(submission, rng):
     """a block that changes the shape computes relu(F(x) + bn(conv1x1(x))) exactly, with random weights"""
-    for case in projection_cases(rng):
-        expect_block_output(submission, rng, case)
+    expect_block_output(submission, rng, projection_cases(rng))
 
 
 @pytest.mark.points(1)
 def test_block_skip(submission, rng):
     """with its residual branch silenced (gamma = beta = 0), a block gives relu(shortcut(x)): relu(x) when the
     shape stays, relu(bn(conv1x1(x))) when it changes"""
-    for case in [identity_case(rng), projection_cases(rng)[0]]:
+    cases = [identity_case(rng), projection_cases(rng)[0]]
+    xs = [odd_input(rng, case[0]) for case in cases]
+    for case, x, block in zip(cases, xs, export_blocks(submission, rng, cases, [[x] for x in xs], [["train"]] * 2)):
         what = block_name(*case)
         ref = reference("ResidualBlock", *case)
-        x = odd_input(rng, case[0])
-        block = export_net(submission, rng, "ResidualBlock", case, [x], ["train"])
         weights, _ = draw_state(ref, rng)
         silenced = [torch.zeros_like(w) if name.startswith(("bn1.", "bn2.")) else w
                     for (name, _), w in zip(ref.named_parameters(), weights)]
@@ -235,11 +251,12 @@ def test_block_skip(submission, rng):
 def test_block_eval_mode(submission, rng):
     """a block updates its batch norms' running statistics in training mode and uses them in eval mode,
     as nn.BatchNorm2d does"""
-    for case in [identity_case(rng), projection_cases(rng)[0]]:
+    cases = [identity_case(rng), projection_cases(rng)[0]]
+    inputs = [[odd_input(rng, case[0], batch=rng.integer(4, 12)), odd_input(rng, case[0], batch=rng.integer(1, 3))]
+              for case in cases]
+    for case, xs, block in zip(cases, inputs, export_blocks(submission, rng, cases, inputs, [["train", "eval"]] * 2)):
         what = block_name(*case)
         ref = reference("ResidualBlock", *case)
-        xs = [odd_input(rng, case[0], batch=rng.integer(4, 12)), odd_input(rng, case[0], batch=rng.integer(1, 3))]
-        block = export_net(submission, rng, "ResidualBlock", case, xs, ["train", "eval"])
         weights, stats = draw_state(ref, rng)
         params, buffers = loaded(block, "ResidualBlock", case, weights, "train", stats)
         assert buffers is not None
@@ -271,7 +288,7 @@ def expect_net_output(submission, rng: Draw, mode: str) -> None:
     what = f"TinyResNet{config}"
     ref = reference("TinyResNet", *config)
     xs = [net_input(rng, config[0]), net_input(rng, config[0], batch=rng.integer(1, 3) if mode == "eval" else None)]
-    net = export_net(submission, rng, "TinyResNet", config, xs, [mode, mode])
+    net = export_net(submission, rng, config, xs, [mode, mode])
     weights, stats = draw_state(ref, rng)
     for call, x in enumerate(xs):
         params, buffers = loaded(net, "TinyResNet", config, weights, mode, stats if mode == "eval" else None, call)
@@ -291,7 +308,7 @@ def test_tiny_resnet_parameters(submission, rng):
     config = net_config(rng)
     ref = reference("TinyResNet", *config)
     x = net_input(rng, config[0])
-    net = export_net(submission, rng, "TinyResNet", config, [x], ["train"])
+    net = export_net(submission, rng, config, [x], ["train"])
     what = f"TinyResNet{config}"
     expect_equal(net.param_shapes, sorted(tuple(p.shape) for p in ref.parameters()),
                  f"{what}'s parameter shapes (sorted)", NET_HINT)
@@ -308,7 +325,7 @@ def test_tiny_resnet_shapes(submission, rng):
     what = f"TinyResNet{config}"
     ref = reference("TinyResNet", *config)
     x = net_input(rng, config[0])
-    net = export_net(submission, rng, "TinyResNet", config, [x], ["train"])
+    net = export_net(submission, rng, config, [x], ["train"])
     weights, _ = draw_state(ref, rng)
     params, _ = loaded(net, "TinyResNet", config, weights, "train")
     run = net.forward(0, params, [x], keep=True)
@@ -348,7 +365,7 @@ def test_tiny_resnet_global_average_pooling(submission, rng):
     what = f"TinyResNet{config}"
     ref = reference("TinyResNet", *config)
     xs = [net_input(rng, config[0]), net_input(rng, config[0])]
-    net = export_net(submission, rng, "TinyResNet", config, xs, ["eval", "eval"])
+    net = export_net(submission, rng, config, xs, ["eval", "eval"])
     weights, stats = draw_state(ref, rng)
     named = {name: w for (name, _), w in zip(ref.named_parameters(), weights)}
     for call, x in enumerate(xs):
