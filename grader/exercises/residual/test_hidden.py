@@ -80,35 +80,33 @@ def export_blocks(submission, rng: Draw, cases: Sequence[Case], inputs: Sequence
     return [readings.exported(step, block_name(*case)) for case, step in zip(cases, steps)]
 
 
-def orders(cls: str, args: tuple[int, ...], mode: str) -> tuple[list[int], list[int]]:
+def orders(cls: str, args: tuple[int, ...]) -> tuple[list[int], list[int]]:
     """Where the reference's parameters and buffers sit, in the order of their roles in its graph. That order
     follows from which layers feed which (and a 1x1 conv's batch norm before a 3x3 one's), never from channel
-    counts or the input's size: one trace per structure and mode."""
-    projection = cls == "ResidualBlock" and (args[2] != 1 or args[0] != args[1])
-    return structure_orders(cls, projection, mode)
+    counts, the input's size or the mode: one trace per structure."""
+    return structure_orders(cls, cls == "ResidualBlock" and (args[2] != 1 or args[0] != args[1]))
 
 
 @cache
-def structure_orders(cls: str, projection: bool, mode: str) -> tuple[list[int], list[int]]:
+def structure_orders(cls: str, projection: bool) -> tuple[list[int], list[int]]:
     args = ((3, 5, 2) if projection else (3, 3, 1)) if cls == "ResidualBlock" else (1, 10)
-    return role_order(reference(cls, *args), torch.zeros(2, args[0], 12, 12), mode)
+    return role_order(reference(cls, *args), torch.zeros(2, args[0], 12, 12), "train")
 
 
-def by_role(cls: str, args: tuple[int, ...], mode: str, values: list[torch.Tensor], buffers: bool = False
-            ) -> list[torch.Tensor]:
+def by_role(cls: str, args: tuple[int, ...], values: list[torch.Tensor], buffers: bool = False) -> list[torch.Tensor]:
     """Values in the order of the reference's parameters (or buffers), rearranged into the order of their roles."""
-    return [values[i] for i in orders(cls, args, mode)[1 if buffers else 0]]
+    return [values[i] for i in orders(cls, args)[1 if buffers else 0]]
 
 
-def loaded(exported: Exported, cls: str, args: tuple[int, ...], weights: list[torch.Tensor], mode: str,
+def loaded(exported: Exported, cls: str, args: tuple[int, ...], weights: list[torch.Tensor],
            stats: list[torch.Tensor] | None = None, call: int = 0
            ) -> tuple[list[torch.Tensor], list[torch.Tensor] | None]:
     """The grader's weights (and running statistics) in the student's parameters (and buffers), by role."""
     hint = BLOCK_HINT if cls == "ResidualBlock" else NET_HINT
-    params = exported.by_shape(by_role(cls, args, mode, weights), hint, call)
+    params = exported.by_shape(by_role(cls, args, weights), hint, call)
     if stats is None:
         return params, None
-    return params, exported.buffers_by_shape(by_role(cls, args, mode, stats, buffers=True), STATS_HINT, call)
+    return params, exported.buffers_by_shape(by_role(cls, args, stats, buffers=True), STATS_HINT, call)
 
 
 # --- the block ---------------------------------------------------------------------------
@@ -140,7 +138,7 @@ def expect_block_parameters(submission, rng: Draw, cases: list[Case]) -> None:
         expect_equal(block.param_shapes, sorted(tuple(p.shape) for p in ref.parameters()),
                      f"{what}'s parameter shapes (sorted)", BLOCK_HINT)
         expect_equal(block.n_params, sum(p.numel() for p in ref.parameters()), f"{what}'s parameter count")
-        weights = by_role("ResidualBlock", case, "train", draw_state(ref, rng)[0])
+        weights = by_role("ResidualBlock", case, draw_state(ref, rng)[0])
         expect_all_used(block, 0, weights, x)
         expect_layer_roles(block, run_layers(block, 0, weights, x), what, BLOCK_HINT)
 
@@ -181,9 +179,12 @@ def diagnose(ref: nn.Module, x: torch.Tensor, out: torch.Tensor) -> str:
         ref.train()
         residual = ref.bn2(ref.conv2(F.relu(ref.bn1(ref.conv1(x)))))
         shortcut = ref.shortcut(x)
+        norm_last = ref.bn2(ref.conv2(ref.bn1(F.relu(ref.conv1(x)))))
         looks = [(F.relu(residual), "it never adds the shortcut: return relu(F(x) + shortcut(x))"),
                  (F.relu(residual) + shortcut, "it adds the shortcut after the last ReLU: add first, then the ReLU"),
-                 (residual + shortcut, "the ReLU after the addition is missing")]
+                 (residual + shortcut, "the ReLU after the addition is missing"),
+                 (F.relu(norm_last + shortcut), "the first batch norm comes after its ReLU: write conv -> BN -> ReLU, "
+                  "as the ResNet paper does")]
     for candidate, hint in looks:
         if candidate.shape == out.shape and torch.allclose(out, candidate, atol=1e-4, rtol=1e-3):
             return hint
@@ -198,7 +199,7 @@ def expect_block_output(submission, rng: Draw, cases: list[Case]) -> None:
         ref = reference("ResidualBlock", *case)
         weights, _ = draw_state(ref, rng)
         for call, x in enumerate(xs):
-            params, _ = loaded(block, "ResidualBlock", case, weights, "train", call=call)
+            params, _ = loaded(block, "ResidualBlock", case, weights, call=call)
             out = block.forward(call, params, [x]).output
             expected = reference_output(ref, weights, x, train=True)
             expect_shape(out, expected.shape, f"{what}(x) for x of shape {shape_str(x)}",
@@ -232,7 +233,7 @@ def test_block_skip(submission, rng):
         weights, _ = draw_state(ref, rng)
         silenced = [torch.zeros_like(w) if name.startswith(("bn1.", "bn2.")) else w
                     for (name, _), w in zip(ref.named_parameters(), weights)]
-        params, _ = loaded(block, "ResidualBlock", case, silenced, "train")
+        params, _ = loaded(block, "ResidualBlock", case, silenced)
         out = block.forward(0, params, [x]).output
         expected = reference_output(ref, silenced, x, train=True)
         expect_shape(out, expected.shape, f"{what}(x) for x of shape {shape_str(x)}")
@@ -258,11 +259,14 @@ def test_block_eval_mode(submission, rng):
         what = block_name(*case)
         ref = reference("ResidualBlock", *case)
         weights, stats = draw_state(ref, rng)
-        params, buffers = loaded(block, "ResidualBlock", case, weights, "train", stats)
+        params, buffers = loaded(block, "ResidualBlock", case, weights, stats)
         assert buffers is not None
-        block.forward(0, params, [xs[0]], buffers=buffers)  # a training step: the running statistics move
-        reference_output(ref, weights, xs[0], buffers=stats, train=True)
-        moved = by_role("ResidualBlock", case, "train", [b.clone() for b in ref.buffers()], buffers=True)
+        out = block.forward(0, params, [xs[0]], buffers=buffers).output  # a training step: the statistics move
+        expected = reference_output(ref, weights, xs[0], buffers=stats, train=True)
+        if not (out.shape == expected.shape and torch.allclose(out, expected, atol=1e-4, rtol=1e-3)):
+            raise Mismatch(f"{what}(x) is wrong in training mode already, so its eval mode cannot be right: "
+                           f"{diagnose(ref, xs[0], out) if out.shape == expected.shape else 'see its output checks'}")
+        moved = by_role("ResidualBlock", case, [b.clone() for b in ref.buffers()], buffers=True)
         for got, expected in zip(buffers, block.buffers_by_shape(moved, STATS_HINT)):
             expect_close(got.double(), expected.double(), f"{what}'s running statistics after one training batch",
                          hint="nn.BatchNorm2d's defaults: momentum 0.1, the unbiased variance")
@@ -291,11 +295,12 @@ def expect_net_output(submission, rng: Draw, mode: str) -> None:
     net = export_net(submission, rng, config, xs, [mode, mode])
     weights, stats = draw_state(ref, rng)
     for call, x in enumerate(xs):
-        params, buffers = loaded(net, "TinyResNet", config, weights, mode, stats if mode == "eval" else None, call)
+        params, buffers = loaded(net, "TinyResNet", config, weights, stats if mode == "eval" else None, call)
         out = net.forward(call, params, [x], buffers=buffers).output
         expected = reference_output(ref, weights, x, buffers=stats, train=mode == "train")
         expect_close(out, expected, f"{what}(x) in {mode} mode with random weights, x of shape {shape_str(x)}",
-                     atol=1e-4, rtol=1e-3, hint=("each batch norm uses its running statistics in eval mode"
+                     atol=1e-4, rtol=1e-3, hint=("each batch norm uses its running statistics in eval mode (if "
+                                                 "the training-mode scores are wrong too, fix those first)"
                                                  if mode == "eval" else
                                                  "stem conv-BN-ReLU, the three blocks, the average over H and W, "
                                                  "the linear classifier (no ReLU or softmax after it)"))
@@ -314,8 +319,8 @@ def test_tiny_resnet_parameters(submission, rng):
                  f"{what}'s parameter shapes (sorted)", NET_HINT)
     expect_equal(net.n_params, sum(p.numel() for p in ref.parameters()), f"{what}'s parameter count")
     weights, _ = draw_state(ref, rng)
-    expect_all_used(net, 0, by_role("TinyResNet", config, "train", weights), x)
-    expect_layer_roles(net, run_layers(net, 0, by_role("TinyResNet", config, "train", weights), x), what, NET_HINT)
+    expect_all_used(net, 0, by_role("TinyResNet", config, weights), x)
+    expect_layer_roles(net, run_layers(net, 0, by_role("TinyResNet", config, weights), x), what, NET_HINT)
 
 
 @pytest.mark.points(1)
@@ -327,7 +332,7 @@ def test_tiny_resnet_shapes(submission, rng):
     x = net_input(rng, config[0])
     net = export_net(submission, rng, config, [x], ["train"])
     weights, _ = draw_state(ref, rng)
-    params, _ = loaded(net, "TinyResNet", config, weights, "train")
+    params, _ = loaded(net, "TinyResNet", config, weights)
     run = net.forward(0, params, [x], keep=True)
     expect_shape(run.output, (x.shape[0], config[1]), f"{what}(x) for x of shape {shape_str(x)}",
                  "one score per class: flatten the pooled (N, 64, 1, 1) to (N, 64) before the linear layer")
@@ -369,7 +374,7 @@ def test_tiny_resnet_global_average_pooling(submission, rng):
     weights, stats = draw_state(ref, rng)
     named = {name: w for (name, _), w in zip(ref.named_parameters(), weights)}
     for call, x in enumerate(xs):
-        params, buffers = loaded(net, "TinyResNet", config, weights, "eval", stats, call)
+        params, buffers = loaded(net, "TinyResNet", config, weights, stats, call)
         run = net.forward(call, params, [x], buffers=buffers, keep=True)
         state = [*params, *(buffers or []), x]
         linear = [layer for layer in layers(net.graph(call), run, state, len(params)) if layer.kind == "linear"]
