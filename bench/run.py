@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/run.py [--class-size 24] [--skip-nbgrader] [--out FILE]
 
-(a) the student loop: `pytest exercises/` on the solutions, beside a bare `import torch`;
+(a) the student loop: `pytest exercises/` on the solutions, beside a bare `import torch` (bench/student_loop.py
+    measures it, and the watch mode's latency);
 (b) grading throughput: seconds per submission for a mixed class with `grader score --jobs 2`,
     beside `nbgrader autograde` on the same work exported as notebooks;
 (c) the floor: the hidden suite's own test time on the solutions in one warm process, and the
@@ -32,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
+from bench.student_loop import visible_suite  # noqa: E402
 from grader import registry  # noqa: E402
 from grader.paths import EXERCISES, SOLUTIONS  # noqa: E402
 
@@ -43,23 +45,6 @@ def timed(cmd: list[str], **kwargs) -> float:
     started = time.monotonic()
     subprocess.run(cmd, check=True, capture_output=True, **kwargs)
     return time.monotonic() - started
-
-
-def student_loop(repeats: int = 5) -> dict[str, float]:
-    """(a) pytest exercises/ on the solutions vs python -c 'import torch': medians of runs taken
-    in turn, so that both see the same machine load."""
-    suite, torch = [], []
-    with tempfile.TemporaryDirectory() as tmp:
-        kit = Path(tmp)
-        shutil.copytree(EXERCISES, kit / "exercises", ignore=shutil.ignore_patterns("__pycache__", "pictures"))
-        for module in registry.student_modules():
-            shutil.copy(SOLUTIONS / module, kit / "exercises" / module)
-        env = {**os.environ, "CNN_KIT_DATA": str(ROOT / "data")}
-        for _ in range(repeats):
-            suite.append(timed([sys.executable, "-m", "pytest", "exercises", "-q", "-p", "no:cacheprovider"], cwd=kit, env=env))
-            torch.append(timed([sys.executable, "-c", "import torch"]))
-    return {"visible_suite_s": statistics.median(suite), "import_torch_s": statistics.median(torch),
-            "ratio": statistics.median(suite) / statistics.median(torch)}
 
 
 def mixed_class(folder: Path, size: int) -> dict[str, str]:
@@ -178,7 +163,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to keep the results (JSON)")
     args = parser.parse_args()
     results: dict[str, object] = {"date": time.strftime("%Y-%m-%d %H:%M"), "cores": os.cpu_count()}
-    results["student_loop"] = student_loop()
+    results["student_loop"] = visible_suite()
     with tempfile.TemporaryDirectory() as tmp:
         klass = Path(tmp) / "class"
         kinds = mixed_class(klass, args.class_size)

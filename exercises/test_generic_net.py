@@ -4,13 +4,14 @@ import torch
 import torch.nn as nn
 
 from _kit.checks import expect, expect_close, expect_equal, expect_shape, student
+from test_lenet import expect_lenet_shapes, lenet_scores, set_lenet_weights
 
 
-def run_with_hooks(net: nn.Module, x: torch.Tensor, kinds: tuple[type, ...]) -> list[tuple[nn.Module, tuple[int, ...]]]:
-    """(module, output shape) for every module of the given kinds that runs, in call order."""
-    calls: list[tuple[nn.Module, tuple[int, ...]]] = []
+def run_with_hooks(net: nn.Module, x: torch.Tensor, kinds: tuple[type, ...]) -> list[tuple[nn.Module, tuple[int, ...], tuple[int, ...]]]:
+    """(module, input shape, output shape) for every module of the given kinds that runs, in call order."""
+    calls: list[tuple[nn.Module, tuple[int, ...], tuple[int, ...]]] = []
     hooks = [
-        m.register_forward_hook(lambda m, _i, out: calls.append((m, tuple(out.shape))))
+        m.register_forward_hook(lambda m, i, out: calls.append((m, tuple(i[0].shape), tuple(out.shape))))
         for m in net.modules()
         if isinstance(m, kinds)
     ]
@@ -93,24 +94,30 @@ def test_net_odd_input_shape():
 def test_net_layer_shapes():
     """Net((3, 128, 128), 3)'s conv and pool layers give 6x124x124, 6x62x62, 16x58x58, 16x29x29"""
     net = student("generic_net").Net((3, 128, 128), 3)
-    got = [shape for _, shape in run_with_hooks(net, torch.zeros(1, 3, 128, 128), (nn.Conv2d, nn.MaxPool2d))]
-    expected = [(1, 6, 124, 124), (1, 6, 62, 62), (1, 16, 58, 58), (1, 16, 29, 29)]
-    expect_equal(got, expected, "the output shapes of conv1, pool, conv2, pool for a (1, 3, 128, 128) input",
-                 "conv1 takes input_shape[0] channels; 5x5 kernels without padding; 2x2 max pooling with stride 2")
+    seen = run_with_hooks(net, torch.zeros(1, 3, 128, 128), (nn.Conv2d, nn.Linear))
+    # pooling may be a module or F.max_pool2d: its results are what conv2 and fc1 receive
+    got = [shape for _, _, shape in seen[:1]] + [shape for _, shape, _ in seen[1:2]] + \
+          [shape for _, _, shape in seen[1:2]] + [shape for _, shape, _ in seen[2:3]]
+    expected = [(1, 6, 124, 124), (1, 6, 62, 62), (1, 16, 58, 58), (1, 16 * 29 * 29)]
+    expect_equal(got, expected, "the outputs of conv1 and of the first pool, of conv2 and of the second pool "
+                 "(as fc1 receives it, flattened) for a (1, 3, 128, 128) input",
+                 "5x5 kernels without padding, then 2x2 max pooling with stride 2, twice")
 
 
 def test_net_any_batch_size():
-    """Net keeps the samples of a batch apart and ends with raw scores (no ReLU on fc3)"""
-    torch.manual_seed(0)
+    """Net computes LeNet's scores for each sample of a batch, with raw scores out (no ReLU on fc3)"""
     net = student("generic_net").Net((1, 32, 32), 10)
-    x = torch.randn(3, 1, 32, 32)
+    weights = set_lenet_weights(net, seed=0)
+    expect_lenet_shapes(weights, "Net((1, 32, 32), 10)")
+    x = torch.randn(3, 1, 32, 32, generator=torch.Generator().manual_seed(1))
     batch = net(x)
     expect_shape(batch, (3, 10), "Net((1, 32, 32), 10)(x) for x of shape (3, 1, 32, 32)",
-                 "flatten with torch.flatten(x, 1) or x.view(x.size(0), -1)")
+                 "the flatten must keep the batch dimension, whatever the batch size")
     one_by_one = torch.cat([net(x[i : i + 1]) for i in range(3)])
-    expect_close(batch, one_by_one.detach(), "Net on a batch versus on each sample alone")
-    expect(bool((batch < 0).any()), "Net's 30 output scores were all >= 0",
-           "no ReLU after the last layer: fc3 gives raw scores")
+    expect_close(batch, one_by_one.detach(), "Net on a batch versus on each sample alone",
+                 "the samples of a batch must not mix: look at how forward flattens")
+    expect_close(batch, lenet_scores(weights, x), "Net((1, 32, 32), 10)'s scores with random weights",
+                 "the order of the layers, or the ReLUs: one after every layer but fc3, none on the scores")
 
 
 def test_summarize_sequential():

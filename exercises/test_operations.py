@@ -11,7 +11,6 @@ from _kit.checks import (
     expect_png,
     expect_shape,
     expect_tensor,
-    picture_path,
     student,
 )
 
@@ -51,33 +50,33 @@ def test_lenet_conv1_shape():
     x = torch.randn(1, 1, 32, 32)
     y = conv(x)
     expect_shape(y, (1, 6, 28, 28), "lenet_conv1()(x) for x of shape (1, 1, 32, 32)",
-                 "6 output channels; a 5x5 kernel with stride=1 and padding=0 trims 2 pixels from each side: 32 -> 28")
+                 "count the output channels, and the pixels a 5x5 kernel loses on each side when nothing is padded")
     expect_close(y, F.conv2d(x, conv.weight.detach()), "lenet_conv1()(x)",
-                 "stride 1, padding 0 and no bias")
+                 "the right shape but other values: a stride, a padding or a bias that seed 000's conv_1 does not have")
 
 
 def test_lenet_conv1_parameters():
     """lenet_conv1() has a 6x1x5x5 weight, no bias: 150 parameters"""
     conv = expect_conv(ops().lenet_conv1(), "lenet_conv1()", "return nn.Conv2d(...)")
     expect_equal(tuple(conv.weight.shape), (6, 1, 5, 5), "lenet_conv1().weight.shape",
-                 "1 input channel, 6 output channels, kernel_size=5")
-    expect(conv.bias is None, "lenet_conv1() has a bias, expected none", "nn.Conv2d(..., bias=False), as in seed 000")
-    expect_equal(n_params(conv), 150, "the number of parameters of lenet_conv1()", "6 * 1 * 5 * 5 = 150")
+                 "a conv weight's shape is (out_channels, in_channels, kernel height, kernel width)")
+    expect(conv.bias is None, "lenet_conv1() has a bias, expected none", "seed 000's conv_1 has no bias")
+    expect_equal(n_params(conv), 150, "the number of parameters of lenet_conv1()", "6 kernels of 1 x 5 x 5 numbers, and no bias")
 
 
 def test_same_size_conv_shape():
     """same_size_conv() keeps the image size: (1, 2, 10, 8) -> (1, 3, 10, 8), 5x3 kernels"""
     conv = expect_conv(ops().same_size_conv(), "same_size_conv()", "return nn.Conv2d(...)")
     expect_equal(tuple(conv.weight.shape), (3, 2, 5, 3), "same_size_conv().weight.shape",
-                 "in_channels=2, out_channels=3, kernel_size=(5, 3)")
+                 "a conv weight's shape is (out_channels, in_channels, kernel height, kernel width)")
     expect(conv.bias is not None and tuple(conv.bias.shape) == (3,),
-           "same_size_conv() has no bias of shape (3,)", "keep the default bias=True, as in seed 004")
+           "same_size_conv() has no bias of shape (3,)", "seed 004's convolution has one bias per output channel")
     x = torch.randn(1, 2, 10, 8)
     y = conv(x)
     expect_shape(y, (1, 3, 10, 8), "same_size_conv()(x) for x of shape (1, 2, 10, 8)",
-                 "pad (k - 1) / 2 on each side: padding=(2, 1) for a (5, 3) kernel")
+                 "the image must keep its 10x8: the padding has to give back the rows and columns the kernel trims")
     expect_close(y, F.conv2d(x, conv.weight.detach(), conv.bias.detach(), padding=(2, 1)), "same_size_conv()(x)",
-                 "stride 1 and padding=(2, 1)")
+                 "the right shape but other values: is the stride 1, and the padding the same on both sides?")
 
 
 def test_set_conv_weights():
@@ -106,7 +105,7 @@ def test_set_conv_weights_trainable():
         expect(isinstance(p, nn.Parameter) and p.requires_grad,
                f"after set_conv_weights, conv.{name} is a {type(p).__name__} with requires_grad={getattr(p, 'requires_grad', None)}, "
                "expected an nn.Parameter that requires grad",
-               "copy the values in (conv.weight.copy_(weight) inside torch.no_grad()) instead of replacing the parameter")
+               "the parameter was replaced: change its values instead, so that it stays the conv's nn.Parameter")
     expect_equal(n_params(conv), 3 * 2 * 5 * 3 + 3, "the number of parameters of conv after set_conv_weights")
     conv(torch.rand(1, 2, 10, 8)).sum().backward()
     expect(conv.weight.grad is not None and conv.bias.grad is not None,
@@ -130,7 +129,7 @@ def test_output_size():
     for args, expected, what in cases:
         got = output_size(*args)
         expect_equal(got, expected, f"output_size{args} ({what})",
-                     "floor((size + 2*padding - dilation*(kernel_size-1) - 1) / stride) + 1")
+                     "compare with the formula in output_size's docstring")
 
 
 def test_output_size_floor_and_dilation():
@@ -138,7 +137,7 @@ def test_output_size_floor_and_dilation():
     output_size = ops().output_size
     got = output_size(7, 2, 2)
     expect(type(got) is int, f"output_size(7, 2, 2) returned {type(got).__name__}, expected an int",
-           "use integer division // instead of / (and no torch)")
+           "a size is a whole number: / gives a float, even for 6 / 2")
     expect_equal(got, 3, "output_size(7, 2, 2)", "a 7-pixel row gives 3 whole 2-pixel windows: round down")
     expect_equal(output_size(32, 3, 1, 0, 2), 28, "output_size(32, 3, dilation=2)",
                  "a 3x3 kernel with dilation 2 spans dilation*(kernel_size-1) + 1 = 5 pixels")
@@ -160,7 +159,7 @@ def test_sigmoid():
     """sigmoid(x) = 1 / (1 + exp(-x)), element-wise"""
     y = ops().sigmoid(ACT_INPUT.clone())
     expect_close(y, 1 / (1 + torch.exp(-ACT_INPUT)), "sigmoid(x) for x = [[-3, -1, -0.5, 0], [0.25, 1, 2, 5]]",
-                 "sigmoid(0) = 0.5; torch.sigmoid or nn.Sigmoid()")
+                 "sigmoid(0) = 0.5, and sigmoid(x) = 1 / (1 + exp(-x))")
 
 
 def test_tanh():
@@ -168,7 +167,7 @@ def test_tanh():
     y = ops().tanh(ACT_INPUT.clone())
     e2 = torch.exp(2 * ACT_INPUT)
     expect_close(y, (e2 - 1) / (e2 + 1), "tanh(x) for x = [[-3, -1, -0.5, 0], [0.25, 1, 2, 5]]",
-                 "tanh(0) = 0; torch.tanh or nn.Tanh()")
+                 "tanh(0) = 0, and tanh(x) = (exp(2x) - 1) / (exp(2x) + 1)")
 
 
 # --- pooling ------------------------------------------------------------------------
@@ -180,7 +179,7 @@ def test_lenet_pool():
     torch.manual_seed(2)
     x = torch.randn(1, 6, 28, 28)
     y = pool(x)
-    expect_shape(y, (1, 6, 14, 14), "lenet_pool()(x) for x of shape (1, 6, 28, 28)", "kernel_size=2, stride=2")
+    expect_shape(y, (1, 6, 14, 14), "lenet_pool()(x) for x of shape (1, 6, 28, 28)", "each side must be halved")
     blocks = x.reshape(1, 6, 14, 2, 14, 2).amax(dim=(3, 5))
     expect_close(y, blocks, "lenet_pool()(x)", "MAX pooling over non-overlapping 2x2 windows")
 
@@ -192,7 +191,7 @@ def test_overlapping_pool():
     x = torch.randn(1, 3, 10, 8) - 1.0  # mostly negative: a zero padding would show
     y = pool(x)
     expect_shape(y, (1, 3, 5, 4), "overlapping_pool()(x) for x of shape (1, 3, 10, 8)",
-                 "kernel_size=3, stride=2, padding=1: floor((10 + 2 - 3) / 2) + 1 = 5")
+                 "3x3 windows moving by 2 over a border of 1 pixel give 5 rows and 4 columns")
     padded = F.pad(x, (1, 1, 1, 1), value=float("-inf"))
     expected = padded.unfold(2, 3, 2).unfold(3, 3, 2).amax(dim=(-2, -1))
     expect_close(y, expected, "overlapping_pool()(x)", "max pooling; its padding never wins (it counts as -inf)")
@@ -216,7 +215,7 @@ def test_min_pool():
     x = torch.tensor([[[[4.0, 1.0, -2.0, 3.0], [5.0, 6.0, 7.0, 8.0], [0.5, 9.0, 1.0, 1.5], [2.0, 3.0, -4.0, 2.0]]]])
     y = ops().min_pool(x, 2, 2)
     expected = torch.tensor([[[[1.0, -2.0], [0.5, -4.0]]]])
-    expect_close(y, expected, "min_pool(x, 2, 2) for a 4x4 image", "min(x) = -max(-x): -max_pool(-x)")
+    expect_close(y, expected, "min_pool(x, 2, 2) for a 4x4 image", "each value must be the smallest of its 2x2 window")
     torch.manual_seed(5)
     x = torch.randn(2, 3, 10, 8)
     expected = x.unfold(2, 3, 2).unfold(3, 3, 2).amin(dim=(-2, -1))
@@ -231,7 +230,7 @@ def test_min_pool_padding():
     expected = F.pad(x, (1, 1, 1, 1), value=float("inf")).unfold(2, 3, 2).unfold(3, 3, 2).amin(dim=(-2, -1))
     expect_shape(y, (1, 3, 5, 4), "min_pool(x, 3, 2, 1) for x of shape (1, 3, 10, 8)")
     expect_close(y, expected, "min_pool(x, 3, 2, 1) for x with values in [1, 2)",
-                 "padding x with zeros makes the borders 0; -max_pool(-x, ..., padding=1) pads with +inf")
+                 "the borders came out wrong: a padded pixel must count as +inf here, never as 0")
 
 
 # --- batch normalisation ------------------------------------------------------------
@@ -245,7 +244,7 @@ def reference_batch_norm(x, gamma, beta, eps=1e-5):
 
 def test_batch_norm_parameters():
     """batch_norm(3) has a gamma (ones) and a beta (zeros) per channel: 6 parameters"""
-    bn = expect_module(ops().batch_norm(3), "batch_norm(3)", "return nn.BatchNorm2d(num_features)")
+    bn = expect_module(ops().batch_norm(3), "batch_norm(3)", "return a batch-norm layer")
     expect_equal(n_params(bn), 6, "the number of parameters of batch_norm(3)", "one gamma and one beta per channel")
     expect_equal(n_params(expect_module(ops().batch_norm(16), "batch_norm(16)", "")), 32,
                  "the number of parameters of batch_norm(16)", "use num_features, do not hard-code 3")
@@ -253,13 +252,13 @@ def test_batch_norm_parameters():
 
 def test_batch_norm_formula():
     """in training mode batch_norm(3) gives (x - mean) / sqrt(var + eps) * gamma + beta on (1, 3, 5, 4)"""
-    bn = expect_module(ops().batch_norm(3), "batch_norm(3)", "return nn.BatchNorm2d(num_features)")
+    bn = expect_module(ops().batch_norm(3), "batch_norm(3)", "return a batch-norm layer")
     bn.train()
     torch.manual_seed(7)
     x = torch.rand(1, 3, 5, 4) * 3
     y = bn(x)
     expect_close(y, reference_batch_norm(x, torch.ones(3), torch.zeros(3)), "batch_norm(3)(x) for x of shape (1, 3, 5, 4)",
-                 "normalise each channel over (N, H, W) with the biased variance: nn.BatchNorm2d(3)")
+                 "each channel must be normalised over the batch, the height and the width, with the biased variance")
     params = list(bn.parameters())
     expect(len(params) == 2, f"batch_norm(3) has {len(params)} parameter tensors, expected 2 (gamma and beta)")
     gamma, beta = torch.tensor([0.5, 2.0, -1.0]), torch.tensor([1.0, -3.0, 0.25])
@@ -280,11 +279,11 @@ def test_skip_concat():
     x, y = torch.rand(1, 2, 10, 8), torch.rand(1, 3, 10, 8)
     out = ops().skip_concat(x, y)
     expect_shape(out, (1, 5, 10, 8), "skip_concat(x, y) for x (1, 2, 10, 8) and y (1, 3, 10, 8)",
-                 "concatenate along the channel dimension: torch.cat((x, y), dim=1)")
+                 "the channels of x and y must be stacked: 2 + 3 = 5 channels")
     expect_close(out[:, :2], x, "the first 2 channels of skip_concat(x, y)", "x's channels come first")
     expect_close(out[:, 2:], y, "the last 3 channels of skip_concat(x, y)")
     out = ops().skip_concat(torch.rand(2, 4, 3, 3), torch.rand(2, 1, 3, 3))
-    expect_shape(out, (2, 5, 3, 3), "skip_concat(x, y) for x (2, 4, 3, 3) and y (2, 1, 3, 3)", "dim=1 is the channel dimension")
+    expect_shape(out, (2, 5, 3, 3), "skip_concat(x, y) for x (2, 4, 3, 3) and y (2, 1, 3, 3)", "stack along the channels, whatever the batch size")
 
 
 # --- linear -------------------------------------------------------------------------
@@ -295,40 +294,40 @@ def test_flatten():
     torch.manual_seed(9)
     x = torch.randn(1, 3, 5, 4)
     y = ops().flatten(x)
-    expect_shape(y, (1, 60), "flatten(x) for x of shape (1, 3, 5, 4)", "flatten from dimension 1: torch.flatten(x, 1)")
+    expect_shape(y, (1, 60), "flatten(x) for x of shape (1, 3, 5, 4)", "keep the batch dimension and merge the others")
     expect_close(y, x.reshape(1, 60), "flatten(x)", "keep the values in their order")
     x = torch.randn(4, 3, 5, 4)
     expect_shape(ops().flatten(x), (4, 60), "flatten(x) for x of shape (4, 3, 5, 4)",
-                 "keep the batch dimension: flatten from dimension 1, not 0")
+                 "keep the batch dimension: 4 samples, 4 rows")
     expect_close(ops().flatten(x), x.reshape(4, 60), "flatten(x) for a batch of 4")
     x = torch.randn(2, 16, 5, 5)
     expect_shape(ops().flatten(x), (2, 400), "flatten(x) for x of shape (2, 16, 5, 5)",
-                 "do not hard-code 60: torch.flatten(x, 1) or x.view(x.size(0), -1)")
+                 "nothing may be hard-coded: here each sample holds 16 * 5 * 5 = 400 numbers")
 
 
 def test_classifier_head():
     """classifier_head(60, 2) maps (1, 3, 5, 4) to (1, 2) with a linear layer of 122 parameters"""
     torch.manual_seed(10)
     head = expect_module(ops().classifier_head(60, 2), "classifier_head(60, 2)",
-                         "return a module, e.g. nn.Sequential(nn.Flatten(), nn.Linear(...))")
+                         "return a module: a layer, or several chained into one")
     expect_equal(n_params(head), 122, "the number of parameters of classifier_head(60, 2)", "60 * 2 weights + 2 biases")
     x = torch.randn(1, 3, 5, 4)
     y = head(x)
-    expect_shape(y, (1, 2), "classifier_head(60, 2)(x) for x of shape (1, 3, 5, 4)", "flatten from dimension 1, then nn.Linear(60, 2)")
+    expect_shape(y, (1, 2), "classifier_head(60, 2)(x) for x of shape (1, 3, 5, 4)", "flatten each sample, then one linear layer")
     shapes = {tuple(p.shape): p.detach() for p in head.parameters()}
     expect((2, 60) in shapes and (2,) in shapes, f"classifier_head(60, 2) has parameters of shapes {list(shapes)}, expected (2, 60) and (2,)",
-           "one nn.Linear(60, 2)")
+           "one linear layer, with its bias")
     expected = x.reshape(1, 60) @ shapes[(2, 60)].T + shapes[(2,)]
     expect_close(y, expected, "classifier_head(60, 2)(x)", "flatten, then the linear map W x + b, and nothing else")
     xs = torch.randn(3, 3, 5, 4)
-    expect_shape(head(xs), (3, 2), "classifier_head(60, 2)(x) for x of shape (3, 3, 5, 4)", "flatten from dimension 1")
+    expect_shape(head(xs), (3, 2), "classifier_head(60, 2)(x) for x of shape (3, 3, 5, 4)", "keep the batch dimension: 3 samples, 3 rows")
 
 
 def test_count_parameters():
     """count_parameters counts every parameter: 150 for LeNet's conv1, 122 for Linear(60, 2)"""
     count = ops().count_parameters
     conv = nn.Conv2d(1, 6, 5, bias=False)
-    expect_equal(count(conv), 150, "count_parameters(nn.Conv2d(1, 6, 5, bias=False))", "6 * 1 * 5 * 5; use p.numel()")
+    expect_equal(count(conv), 150, "count_parameters(nn.Conv2d(1, 6, 5, bias=False))", "6 * 1 * 5 * 5 numbers in the weight, and no bias")
     expect_equal(count(nn.Linear(60, 2)), 122, "count_parameters(nn.Linear(60, 2))", "weights and biases both count")
     net = nn.Sequential(nn.Conv2d(2, 3, (5, 3), padding=(2, 1)), nn.ReLU(), nn.BatchNorm2d(3))
     expect_equal(count(net), 93 + 6, "count_parameters of conv(2->3, 5x3) + ReLU + BatchNorm2d(3)", "sum over module.parameters()")
@@ -337,7 +336,7 @@ def test_count_parameters():
     expect_equal(count(frozen), 122, "count_parameters(linear) with a frozen weight",
                  "count ALL parameters, also those with requires_grad=False")
     expect(type(count(conv)) is int, f"count_parameters returned {type(count(conv)).__name__}, expected an int",
-           "return a Python int, e.g. sum(p.numel() for p in module.parameters())")
+           "return a Python int, not a tensor")
 
 
 # --- dropout ------------------------------------------------------------------------
@@ -345,7 +344,7 @@ def test_count_parameters():
 
 def test_dropout_train():
     """in training mode dropout(0.5) zeroes about half of the values and doubles the others"""
-    drop = expect_module(ops().dropout(0.5), "dropout(0.5)", "return nn.Dropout(p)")
+    drop = expect_module(ops().dropout(0.5), "dropout(0.5)", "return a dropout layer")
     drop.train()
     torch.manual_seed(11)
     x = torch.ones(4000)
@@ -364,11 +363,11 @@ def test_dropout_train():
 
 def test_dropout_eval():
     """in evaluation mode dropout(0.5) returns its input unchanged"""
-    drop = expect_module(ops().dropout(0.5), "dropout(0.5)", "return nn.Dropout(p)")
+    drop = expect_module(ops().dropout(0.5), "dropout(0.5)", "return a dropout layer")
     drop.eval()
     torch.manual_seed(12)
     x = torch.randn(5, 5)
-    expect_close(drop(x), x, "dropout(0.5) after .eval(), on a 5x5 tensor", "nn.Dropout is the identity in eval mode")
+    expect_close(drop(x), x, "dropout(0.5) after .eval(), on a 5x5 tensor", "in eval mode dropout must give back its input unchanged")
 
 
 # --- pictures -----------------------------------------------------------------------
@@ -383,14 +382,13 @@ def one_digit() -> torch.Tensor:
     return mnist(train=False, transform=transforms.Compose([transforms.Pad(2), transforms.ToTensor()]))[0][0]
 
 
-def test_save_conv1_grid():
+def test_save_conv1_grid(tmp_path):
     """save_conv1_grid() draws conv1's kernels and one digit's feature maps, and returns the maps"""
     torch.manual_seed(13)
     conv = nn.Conv2d(1, 6, 5)
     before = conv.weight.detach().clone()
     digit = one_digit()
-    path = picture_path("conv1_grid.png")
-    path.unlink(missing_ok=True)
+    path = tmp_path / "conv1_grid.png"
     maps = ops().save_conv1_grid(conv, digit, path)
     if isinstance(maps, torch.Tensor) and maps.dim() == 4 and maps.shape[0] == 1:
         maps = maps[0]  # a batch of one is fine too
@@ -398,6 +396,6 @@ def test_save_conv1_grid():
     with torch.no_grad():
         expected = conv(digit.unsqueeze(0))[0]
     expect_close(maps, expected, "the feature maps save_conv1_grid(conv, digit, path) returned",
-                 "return conv(image.unsqueeze(0))[0], of shape C x H' x W'")
+                 "return the feature maps of the image, of shape C x H' x W'")
     expect(torch.equal(conv.weight.detach(), before), "save_conv1_grid() changed conv's weights",
            "only read conv.weight; compute under torch.no_grad()")

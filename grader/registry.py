@@ -1,4 +1,4 @@
-"""The exercise registry (exercises/registry.toml): order, titles, files, points and hints."""
+"""The exercise registry (exercises/registry.toml): order, titles, files and points."""
 
 from __future__ import annotations
 
@@ -22,7 +22,6 @@ class Exercise:
     title: str
     module: str
     points: float
-    hints: tuple[str, ...]
 
     @property
     def stem(self) -> str:
@@ -46,7 +45,6 @@ def load(path: Path = REGISTRY) -> tuple[Exercise, ...]:
                     title=entry["title"],
                     module=entry["module"],
                     points=float(entry["points"]),
-                    hints=tuple(entry.get("hints", ())),
                 )
             )
         except KeyError as exc:

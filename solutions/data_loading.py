@@ -80,3 +80,49 @@ def save_batch_grid(images: torch.Tensor, path, nrow: int = 8) -> torch.Tensor:
     torchvision.utils.save_image(grid, path)
     return grid
     ### END SOLUTION
+
+
+### BEGIN HINTS
+# Tiered hints for each visible check of exercises/test_data_loading.py: a nudge toward the idea, a closer look,
+# then the line itself. `grader stubs` copies them into exercises/_kit/generated/; the stub never shows them.
+HINTS = {
+    "test_mnist_transform_synthetic": (
+        "Three steps in order: make the 28x28 image 32x32, turn it into a tensor, then map [0, 1] to [-1, 1].",
+        "transforms.Compose chains Pad(2) (on the PIL image, so the border is black), ToTensor() and "
+        "Normalize((0.5,), (0.5,)).",
+        "return transforms.Compose([transforms.Pad(2), transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])",
+    ),
+    "test_mnist_transform_first_digit": (
+        "On a real digit each pixel p must become (p / 255 - 0.5) / 0.5, inside a black border of 2 pixels.",
+        "Pad before ToTensor: padding a normalised tensor with zeros would give a grey border (0) instead of black (-1).",
+        "return transforms.Compose([transforms.Pad(2), transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])",
+    ),
+    "test_unnormalize_inverts": (
+        "Normalize computed (x - 0.5) / 0.5; undo it step by step, and leave the input as it was.",
+        "Solve y = (x - 0.5) / 0.5 for x; write it as a new tensor (an in-place operation would change the caller's "
+        "image).",
+        "return img / 2 + 0.5",
+    ),
+    "test_make_loader_mnist_batches": (
+        "A DataLoader cuts a dataset into batches of batch_size items, in order unless shuffled; the last batch keeps "
+        "what is left over.",
+        "DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, num_workers=0): 4,000 digits in batches of 64 "
+        "make 63 batches.",
+        "return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, num_workers=0)",
+    ),
+    "test_make_loader_shuffle_seeded": (
+        "Shuffling is random; to make it repeatable, the loader needs its own random number generator, seeded.",
+        "DataLoader takes generator=...: a torch.Generator seeded with manual_seed(seed), only when a seed is given.",
+        "generator = torch.Generator().manual_seed(seed) if seed is not None else None\n"
+        "return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, num_workers=0, generator=generator)",
+    ),
+    "test_save_batch_grid_png": (
+        "Undo the normalisation first (a picture wants values in [0, 1]), then lay the batch out as one image, save "
+        "it, and return it.",
+        "torchvision.utils.make_grid(images, nrow=nrow) lays out the batch; torchvision.utils.save_image(grid, path) "
+        "writes the PNG.",
+        "grid = torchvision.utils.make_grid(unnormalize(images), nrow=nrow)\ntorchvision.utils.save_image(grid, path)\n"
+        "return grid",
+    ),
+}
+### END HINTS

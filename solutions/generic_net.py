@@ -120,3 +120,81 @@ def summarize(model: nn.Module, input_shape: tuple[int, ...]) -> list[tuple[str,
             m.training = training
     return rows
     ### END SOLUTION
+
+
+### BEGIN HINTS
+# Tiered hints for each visible check of exercises/test_generic_net.py: a nudge toward the idea, a closer look,
+# then the line itself. `grader stubs` copies them into exercises/_kit/generated/; the stub never shows them.
+HINTS = {
+    "test_net_fc1_in_features_rgb128": (
+        "fc1 has to know how many numbers the convolutional part gives for one image, and that depends on the "
+        "input's shape. Let the network measure it instead of computing it by hand.",
+        "In __init__, after building conv1, the pool and conv2, push torch.zeros(1, *input_shape) through them inside "
+        "torch.no_grad() and count what comes out per image; conv1 takes input_shape[0] channels.",
+        "with torch.no_grad():\n    n_size = self._features(torch.zeros(1, *input_shape)).shape[1]\n"
+        "self.fc1 = nn.Linear(n_size, 120)",
+    ),
+    "test_net_fc1_in_features_lenet": (
+        "For a 1x32x32 input this network is exactly the workshop's LeNet: 400 features into fc1 and the same 61,706 "
+        "parameters.",
+        "A helper that runs the convolutional part and flattens it (say _features) serves both the dummy pass in "
+        "__init__ and forward, so the two can never disagree.",
+        "def _features(self, x):\n    x = self.pool(F.relu(self.conv1(x)))\n    x = self.pool(F.relu(self.conv2(x)))\n"
+        "    return torch.flatten(x, 1)",
+    ),
+    "test_net_odd_input_shape": (
+        "An odd size does not halve evenly: pooling rounds down. A dummy pass gets that right by itself; a formula "
+        "written by hand rarely does.",
+        "Count the features of the dummy output, whatever its shape: .shape[1] after flattening, or .numel() of one "
+        "image's maps. Nothing in __init__ may assume a square or a 32x32 input.",
+        "n_size = self._features(torch.zeros(1, *input_shape)).shape[1]",
+    ),
+    "test_net_layer_shapes": (
+        "Follow a 3x128x128 image through the convolutional part: each 5x5 convolution takes 4 pixels off each side "
+        "length, each 2x2 pooling halves it.",
+        "128 -> 124 -> 62 -> 58 -> 29: padding=0 in both convolutions, kernel_size=2 and stride=2 in both poolings, "
+        "and conv1 reads input_shape[0] channels.",
+        "self.conv1 = nn.Conv2d(input_shape[0], 6, kernel_size=5)\nself.pool = nn.MaxPool2d(kernel_size=2, stride=2)\n"
+        "self.conv2 = nn.Conv2d(6, 16, kernel_size=5)",
+    ),
+    "test_net_any_batch_size": (
+        "Two things are compared: a batch against its samples one by one, and your scores against LeNet's with the "
+        "same weights. Which one failed?",
+        "Flatten with torch.flatten(x, 1) so that each sample keeps its row; a ReLU follows every layer but fc3, whose "
+        "scores stay raw.",
+        "x = self._features(x)\nx = F.relu(self.fc1(x))\nx = F.relu(self.fc2(x))\nreturn self.fc3(x)",
+    ),
+    "test_summarize_sequential": (
+        "A forward hook is a function a module calls every time it runs, with its input and its output: the place "
+        "to write a row of the summary.",
+        "Hook every leaf module (one with no children: next(m.children(), None) is None); in the hook, append "
+        "(type(m).__name__, tuple(output.shape), parameters of m alone). Then run one zeros batch of shape "
+        "(1, *input_shape).",
+        "rows.append((type(module).__name__, tuple(output.shape), sum(p.numel() for p in module.parameters(recurse=False))))",
+    ),
+    "test_summarize_call_order": (
+        "The rows must follow the calls as they happen, not the list of modules: a pool used twice gives two rows, a "
+        "layer never called gives none.",
+        "Walking model.modules() lists each module once, called or not; a forward hook fires once per call, in the "
+        "order of the calls.",
+        "handles = [m.register_forward_hook(record) for m in model.modules() if not list(m.children())]",
+    ),
+    "test_summarize_net": (
+        "Summed over the rows, the parameter counts must give the network's total: count each layer's own "
+        "parameters, not those of the modules inside it.",
+        "module.parameters(recurse=False) gives a module's own parameters only; the rows are (name, shape tuple, "
+        "count) tuples in a list.",
+        "n_params = sum(p.numel() for p in module.parameters(recurse=False))",
+    ),
+    "test_summarize_leaves_model_unchanged": (
+        "A summary should leave no trace: no hooks left behind, no gradients, and every module in the mode it was in, "
+        "even when the model raises.",
+        "Keep the handles register_forward_hook returns and remove them in a finally: block; run under "
+        "torch.no_grad(); if you call model.eval(), note every module's .training first and restore it in the "
+        "finally: block.",
+        "modes = {m: m.training for m in model.modules()}\ntry:\n    model.eval()\n    with torch.no_grad():\n"
+        "        model(torch.zeros(1, *input_shape))\nfinally:\n    for handle in handles:\n        handle.remove()\n"
+        "    for m, training in modes.items():\n        m.training = training",
+    ),
+}
+### END HINTS

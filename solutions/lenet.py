@@ -85,3 +85,55 @@ class LeNet(nn.Module):
         ### BEGIN SOLUTION
         return torch.softmax(self.classifier(self.features(x)), dim=1)
         ### END SOLUTION
+
+
+### BEGIN HINTS
+# Tiered hints for each visible check of exercises/test_lenet.py: a nudge toward the idea, a closer look,
+# then the line itself. `grader stubs` copies them into exercises/_kit/generated/; the stub never shows them.
+HINTS = {
+    "test_net_parameters": (
+        "Net has five layers that learn: two convolutions and three fully connected layers, each with a weight and a "
+        "bias.",
+        "Follow the shapes in the docstring: conv1 1 -> 6 and conv2 6 -> 16 with 5x5 kernels, then fc1 400 -> 120, "
+        "fc2 120 -> 84, fc3 84 -> 10. Pooling and ReLU hold no parameters.",
+        "self.conv1 = nn.Conv2d(1, 6, kernel_size=5)\nself.conv2 = nn.Conv2d(6, 16, kernel_size=5)\n"
+        "self.fc1 = nn.Linear(16 * 5 * 5, 120)\nself.fc2 = nn.Linear(120, 84)\nself.fc3 = nn.Linear(84, 10)",
+    ),
+    "test_net_output_shape": (
+        "Follow one image through forward and write down its shape after every layer: where does it stop matching "
+        "the docstring's picture?",
+        "The convolutional part ends with 16 maps of 5x5 = 400 numbers per image; flatten them (keeping the batch "
+        "dimension) before fc1, and end with fc3's 10 scores.",
+        "x = self.pool(F.relu(self.conv1(x)))\nx = self.pool(F.relu(self.conv2(x)))\nx = torch.flatten(x, 1)\n"
+        "x = F.relu(self.fc1(x))\nx = F.relu(self.fc2(x))\nreturn self.fc3(x)",
+    ),
+    "test_net_intermediate_shapes": (
+        "Each layer changes the shape in a way you can compute: a 5x5 convolution without padding takes 4 pixels off "
+        "each side length, a 2x2 pooling halves it.",
+        "32 -> conv1 -> 28 -> pool -> 14 -> conv2 -> 10 -> pool -> 5: both convolutions use padding=0, and both "
+        "poolings kernel_size=2, stride=2.",
+        "self.conv1 = nn.Conv2d(1, 6, kernel_size=5)\nself.pool = nn.MaxPool2d(kernel_size=2, stride=2)\n"
+        "x = self.pool(F.relu(self.conv1(x)))",
+    ),
+    "test_net_any_batch_size": (
+        "Two things are compared: a batch against its samples one by one, and your scores against LeNet's with the "
+        "same weights. Which one failed?",
+        "x.view(-1, 16 * 5 * 5) mixes samples when a shape is off; torch.flatten(x, 1) keeps one row per sample. "
+        "Every layer but fc3 is followed by a ReLU; the scores themselves get none.",
+        "x = torch.flatten(x, 1)\nx = F.relu(self.fc1(x))\nx = F.relu(self.fc2(x))\nreturn self.fc3(x)",
+    ),
+    "test_lenet_softmax": (
+        "LeNet turns its 10 scores into probabilities: positive numbers that sum to 1 for each image.",
+        "torch.softmax(scores, dim=...) normalises along one dimension: the classes are dimension 1 of an (N, 10) "
+        "output, and fc3 has no ReLU before the softmax.",
+        "return torch.softmax(self.classifier(self.features(x)), dim=1)",
+    ),
+    "test_lenet_parameters": (
+        "LeNet has the same layers as Net but 22 parameters fewer: which parameters does seed 000 leave out?",
+        "Seed 000 builds both convolutions with bias=False (6 + 16 = 22 biases fewer); conv1 reads in_channels "
+        "channels and fc3 gives num_classes scores.",
+        "nn.Conv2d(in_channels, 6, kernel_size=5, bias=False)\nnn.Conv2d(6, 16, kernel_size=5, bias=False)\n"
+        "nn.Linear(84, num_classes)",
+    ),
+}
+### END HINTS

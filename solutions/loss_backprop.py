@@ -174,3 +174,84 @@ def make_adagrad(net: nn.Module, lr: float = 0.01) -> optim.Adagrad:
     ### BEGIN SOLUTION
     return optim.Adagrad(net.parameters(), lr=lr)
     ### END SOLUTION
+
+
+### BEGIN HINTS
+# Tiered hints for each visible check of exercises/test_loss_backprop.py: a nudge toward the idea, a closer look,
+# then the line itself. `grader stubs` copies them into exercises/_kit/generated/; the stub never shows them.
+HINTS = {
+    "test_dummy_target": (
+        "The target must look like the network's output: a float tensor of shape (1, 10) holding 1, 2, ..., 10.",
+        "torch.arange(1, 11) gives 1..10 as int64 and shape (10,): ask for dtype=torch.float32 and reshape it to "
+        "(1, 10).",
+        "return torch.arange(1, 11, dtype=torch.float32).reshape(1, 10)",
+    ),
+    "test_mse_loss_matches_formula": (
+        "The loss must stay a tensor connected to `output`, so that backward() can follow it back: one number, the "
+        "mean of the squared differences.",
+        "nn.MSELoss() is a module: build it, then call it on (output, target). Calling .item() or .detach() would cut "
+        "the graph.",
+        "criterion = nn.MSELoss()\nreturn criterion(output, target)",
+    ),
+    "test_cross_entropy_matches_log_softmax": (
+        "Cross-entropy compares raw scores with class labels; it applies the softmax itself.",
+        "nn.CrossEntropyLoss() takes the logits and the int64 labels as they are: a softmax of your own before it "
+        "would count twice.",
+        "criterion = nn.CrossEntropyLoss()\nreturn criterion(logits, labels)",
+    ),
+    "test_compute_gradients_matches_autograd": (
+        "backward() adds to whatever .grad already holds, and the check puts old values there first.",
+        "Clear the gradients with net.zero_grad() before the forward pass, then compute the loss with the criterion "
+        "and call loss.backward(); return the loss.",
+        "net.zero_grad()\nloss = criterion(net(inputs), targets)\nloss.backward()\nreturn loss",
+    ),
+    "test_accumulate_gradients_adds_up": (
+        "Gradients add up over backward() calls: that is the point of this function. Start clean once, then let "
+        "them add up.",
+        "net.zero_grad() once before the loop; inside it, forward, loss and backward `times` times, with no zero_grad "
+        "in between. Return nothing.",
+        "net.zero_grad()\nfor _ in range(times):\n    criterion(net(inputs), targets).backward()",
+    ),
+    "test_sgd_update_moves_by_lr_grad": (
+        "Each parameter that has a gradient moves against it: w <- w - lr * grad. Those without a gradient stay "
+        "where they are.",
+        "Change the parameters in place (p.sub_ or p -= ...) inside `with torch.no_grad():`, so autograd does not "
+        "record the update; skip p.grad is None.",
+        "with torch.no_grad():\n    for p in parameters:\n        if p.grad is not None:\n            p.sub_(lr * p.grad)",
+    ),
+    "test_make_optimizer": (
+        "torch.optim holds the ready-made optimizers; this one is plain stochastic gradient descent over every "
+        "parameter of the network.",
+        "optim.SGD takes the parameters to update and the learning rate; its momentum stays 0 by default.",
+        "return optim.SGD(net.parameters(), lr=lr)",
+    ),
+    "test_training_step_updates_parameters": (
+        "One training step is five moves in a fixed order, and the check puts old gradients in .grad first.",
+        "optimizer.zero_grad(), then the forward pass and the loss, loss.backward(), optimizer.step(); return the loss "
+        "as a Python float.",
+        "optimizer.zero_grad()\nloss = criterion(net(inputs), targets)\nloss.backward()\noptimizer.step()\n"
+        "return loss.item()",
+    ),
+    "test_adagrad_update_formula": (
+        "Adagrad divides each step by the square root of the sum of all the squared gradients that weight has had: "
+        "keep that sum, per parameter, in `state` between calls.",
+        "state[i] starts at zeros_like(p) and adds p.grad * p.grad at every call; then, in place inside "
+        "torch.no_grad(), w <- w - lr * grad / (sqrt(state[i]) + eps). Skip parameters whose .grad is None.",
+        "with torch.no_grad():\n    for i, p in enumerate(parameters):\n        if p.grad is None:\n"
+        "            continue\n        state[i] = state.get(i, torch.zeros_like(p)) + p.grad * p.grad\n"
+        "        p -= lr * p.grad / (state[i].sqrt() + eps)",
+    ),
+    "test_adagrad_update_matches_torch": (
+        "After three calls your weights must equal torch.optim.Adagrad's: the sums must grow from call to call, and "
+        "eps must sit where Adagrad puts it.",
+        "Add to state[i] (never reset it), and add eps after the square root, sqrt(state_sum) + eps, not inside it.",
+        "p -= lr * p.grad / (state[i].sqrt() + eps)",
+    ),
+    "test_make_adagrad": (
+        "torch.optim has Adagrad ready-made; give it every parameter of the network and the learning rate.",
+        "optim.Adagrad(params, lr=...): leave its other options (lr_decay, weight_decay, eps...) at their defaults, "
+        "and let lr default to 0.01.",
+        "return optim.Adagrad(net.parameters(), lr=lr)",
+    ),
+}
+### END HINTS

@@ -313,3 +313,157 @@ def save_conv1_grid(conv: nn.Conv2d, image: torch.Tensor, path) -> torch.Tensor:
     fig.savefig(path, format="png")
     return maps
     ### END SOLUTION
+
+
+### BEGIN HINTS
+# Tiered hints for each visible check of exercises/test_operations.py: a nudge toward the idea, a closer look,
+# then the line itself. `grader stubs` copies them into exercises/_kit/generated/; the stub never shows them.
+HINTS = {
+    "test_lenet_conv1_shape": (
+        "A convolution layer is defined by its input and output channels and its kernel size. LeNet's first one "
+        "reads a grey image (1 channel) and makes 6 feature maps.",
+        "nn.Conv2d(in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True): 1 channel in, 6 out, "
+        "5x5 kernels, stride 1, no padding, and seed 000 turns the bias off.",
+        "return nn.Conv2d(in_channels=1, out_channels=6, kernel_size=5, stride=1, padding=0, bias=False)",
+    ),
+    "test_lenet_conv1_parameters": (
+        "A convolution's parameters are its kernels (out x in x height x width numbers) and, unless it has none, "
+        "one bias per output channel.",
+        "6 * 1 * 5 * 5 = 150 weights and nothing else: seed 000 builds conv_1 with bias=False.",
+        "return nn.Conv2d(in_channels=1, out_channels=6, kernel_size=5, stride=1, padding=0, bias=False)",
+    ),
+    "test_same_size_conv_shape": (
+        "A kernel k pixels high trims (k - 1) / 2 rows at the top and as many at the bottom; padding gives them back. "
+        "Height and width may need different amounts.",
+        "nn.Conv2d takes pairs for a kernel that is not square: kernel_size=(5, 3) is 5 high and 3 wide, and it needs "
+        "padding=((5 - 1) / 2, (3 - 1) / 2) pixels. Keep the default bias.",
+        "return nn.Conv2d(in_channels=2, out_channels=3, kernel_size=(5, 3), padding=(2, 1))",
+    ),
+    "test_set_conv_weights": (
+        "A convolution keeps its kernels in conv.weight and its biases in conv.bias: put the given values into both, "
+        "then return the convolution itself.",
+        "Write into the existing parameters, in place, while autograd is not watching: Tensor.copy_ inside "
+        "`with torch.no_grad():`.",
+        "with torch.no_grad():\n    conv.weight.copy_(weight)\n    conv.bias.copy_(bias)\nreturn conv",
+    ),
+    "test_set_conv_weights_trainable": (
+        "An optimizer can only train nn.Parameter objects that require gradients: change the values of conv.weight, "
+        "not the object it is.",
+        "Assigning a new tensor (or a new .data) swaps the parameter out; Tensor.copy_ inside torch.no_grad() writes "
+        "into the parameter you already have.",
+        "with torch.no_grad():\n    conv.weight.copy_(weight)\n    conv.bias.copy_(bias)",
+    ),
+    "test_output_size": (
+        "Count the positions a kernel can take along the padded input, moving `stride` pixels at a time.",
+        "A kernel of size k with dilation d spans d * (k - 1) + 1 pixels; the padded input has size + 2 * padding; "
+        "count the whole steps of `stride` that still fit, plus the first position.",
+        "return (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1",
+    ),
+    "test_output_size_floor_and_dilation": (
+        "A window that would stick out of the image is not used: the count rounds down, and a size is a whole "
+        "number.",
+        "Integer division // rounds down and keeps an int, where / gives a float. Dilation spreads a kernel over "
+        "dilation * (kernel_size - 1) + 1 pixels.",
+        "return (size + 2 * padding - dilation * (kernel_size - 1) - 1) // stride + 1",
+    ),
+    "test_relu": (
+        "ReLU keeps the positive values and replaces the negative ones by 0, element by element.",
+        "F.relu, torch.relu and nn.ReLU() all compute it; so does x.clamp(min=0).",
+        "return F.relu(x)",
+    ),
+    "test_sigmoid": (
+        "The sigmoid squashes any number into (0, 1): large negative values go to 0, large positive ones to 1, and "
+        "0 gives 0.5.",
+        "It is 1 / (1 + exp(-x)), element-wise; torch has it as a function and nn as a layer.",
+        "return torch.sigmoid(x)",
+    ),
+    "test_tanh": (
+        "tanh squashes any number into (-1, 1), with tanh(0) = 0.",
+        "torch has it as a function (and nn.Tanh as a layer): no need to write the exponentials.",
+        "return torch.tanh(x)",
+    ),
+    "test_lenet_pool": (
+        "LeNet's subsampling keeps the largest value of each 2x2 block, so it halves the height and the width.",
+        "nn.MaxPool2d takes the window size and the step; both are 2 here, so the windows do not overlap.",
+        "return nn.MaxPool2d(kernel_size=2, stride=2, padding=0)",
+    ),
+    "test_overlapping_pool": (
+        "Seed 004's pooling uses 3x3 windows that move by 2 (so they overlap) over a border of one padded pixel.",
+        "nn.MaxPool2d(kernel_size, stride, padding) with 3, 2 and 1 gives (10 + 2 - 3) // 2 + 1 = 5 rows. Max "
+        "pooling's padding counts as -inf, so it never wins.",
+        "return nn.MaxPool2d(kernel_size=(3, 3), stride=(2, 2), padding=(1, 1))",
+    ),
+    "test_avg_pool": (
+        "Average pooling is max pooling with the mean of each window instead of its largest value.",
+        "torch.nn.functional has it as a function of the input, the window size and the stride (no padding here).",
+        "return F.avg_pool2d(x, kernel_size=kernel_size, stride=stride)",
+    ),
+    "test_min_pool": (
+        "PyTorch has max pooling but no min pooling. How can a maximum give you a minimum?",
+        "min(a, b, c) = -max(-a, -b, -c): negate the input, max-pool it, and negate the result.",
+        "return -F.max_pool2d(-x, kernel_size=kernel_size, stride=stride, padding=padding)",
+    ),
+    "test_min_pool_padding": (
+        "A padded pixel must never be the minimum of its window: it has to count as +infinity, not as 0.",
+        "Padding x with zeros yourself puts 0 at the borders of a positive image. Max pooling pads with -inf, so "
+        "-max_pool(-x) pads with +inf: hand the padding to max pooling.",
+        "return -F.max_pool2d(-x, kernel_size=kernel_size, stride=stride, padding=padding)",
+    ),
+    "test_batch_norm_parameters": (
+        "Batch normalisation learns a scale (gamma) and a shift (beta) for each channel.",
+        "nn.BatchNorm2d(num_features) holds num_features gammas (starting at 1) and num_features betas (at 0). Use "
+        "the argument: the checks ask for 3 and for 16 channels.",
+        "return nn.BatchNorm2d(num_features=num_features)",
+    ),
+    "test_batch_norm_formula": (
+        "While training, batch norm standardises each channel with that channel's mean and variance over the whole "
+        "batch, then scales by gamma and shifts by beta.",
+        "nn.BatchNorm2d does exactly that: statistics over (N, H, W), the biased variance, eps = 1e-5 inside the "
+        "square root. A hand-written version easily gets one of these wrong.",
+        "return nn.BatchNorm2d(num_features=num_features)",
+    ),
+    "test_skip_concat": (
+        "A skip connection by concatenation stacks the feature maps of x and of y into one tensor with more channels.",
+        "torch.cat joins tensors along one dimension; in (N, C, H, W) the channels are dimension 1, and x's come first.",
+        "return torch.cat((x, y), dim=1)",
+    ),
+    "test_flatten": (
+        "Flattening keeps one row per sample: only the dimensions after the batch dimension are merged.",
+        "torch.flatten(x, start_dim) merges the dimensions from start_dim on; x.view(x.size(0), -1) does the same. A "
+        "hard-coded 60 breaks for other shapes.",
+        "return torch.flatten(x, start_dim=1)",
+    ),
+    "test_classifier_head": (
+        "The head does two things in a row, flatten then a linear map, and one module can hold both.",
+        "nn.Sequential chains modules: nn.Flatten() (it keeps the batch dimension), then nn.Linear(in_features, "
+        "out_features) with its bias.",
+        "return nn.Sequential(nn.Flatten(start_dim=1), nn.Linear(in_features, out_features))",
+    ),
+    "test_count_parameters": (
+        "module.parameters() gives every parameter tensor, trainable or frozen; count the numbers each one holds.",
+        "p.numel() is how many numbers a tensor holds; add them up over module.parameters() (skip none) into a "
+        "Python int.",
+        "return sum(p.numel() for p in module.parameters())",
+    ),
+    "test_dropout_train": (
+        "While training, dropout zeroes each value with probability p and scales the survivors, so that the mean "
+        "stays the same.",
+        "nn.Dropout(p) does both (the survivors are multiplied by 1 / (1 - p)). Pass p on: the checks try 0.5 and 0.2.",
+        "return nn.Dropout(p=p)",
+    ),
+    "test_dropout_eval": (
+        "A dropout layer knows whether it is training: after .eval() it must leave its input alone.",
+        "nn.Dropout switches itself off in eval mode; a random mask you apply yourself does not.",
+        "return nn.Dropout(p=p)",
+    ),
+    "test_save_conv1_grid": (
+        "Draw two rows, the kernels conv.weight[i, 0] on top and the feature maps conv(image)[i] below, and return "
+        "the maps, of shape C x H' x W'.",
+        "Compute the maps under torch.no_grad() from conv(image.unsqueeze(0))[0]; draw conv.weight.detach(); build a "
+        "matplotlib.figure.Figure (it opens no window) and finish with fig.savefig(path).",
+        "with torch.no_grad():\n    maps = conv(image.unsqueeze(0))[0]\nfig = Figure(figsize=(8, 3))\n"
+        "top, bottom = fig.subplots(2, 1)\ntop.imshow(make_grid(conv.weight.detach(), normalize=True)[0], cmap='gray')\n"
+        "bottom.imshow(make_grid(maps.unsqueeze(1), normalize=True)[0], cmap='gray')\nfig.savefig(path)\nreturn maps",
+    ),
+}
+### END HINTS

@@ -127,3 +127,71 @@ class TinyResNet(nn.Module):
         x = self.stages(self.stem(x))
         return self.fc(torch.flatten(self.pool(x), 1))
         ### END SOLUTION
+
+
+### BEGIN HINTS
+# Tiered hints for each visible check of exercises/test_residual.py: a nudge toward the idea, a closer look,
+# then the line itself. `grader stubs` copies them into exercises/_kit/generated/; the stub never shows them.
+HINTS = {
+    "test_block_identity_parameters": (
+        "A block that keeps its shape learns only on its main path: two convolutions, each followed by a batch "
+        "norm. Its shortcut is the input itself, with no parameters.",
+        "Both convolutions are 3x3 with padding=1 (the size stays) and bias=False (the batch norm after each has "
+        "its own beta): 2 * 16*16*3*3 + 2 * (16 + 16) = 4,672.",
+        "self.conv1 = nn.Conv2d(in_channels, out_channels, kernel_size=3, stride=stride, padding=1, bias=False)\n"
+        "self.bn1 = nn.BatchNorm2d(out_channels)\n"
+        "self.conv2 = nn.Conv2d(out_channels, out_channels, kernel_size=3, padding=1, bias=False)\n"
+        "self.bn2 = nn.BatchNorm2d(out_channels)",
+    ),
+    "test_block_projection_parameters": (
+        "When the block changes the channels or the size, x cannot be added to F(x) as it is: the shortcut must "
+        "change its shape the same way the main path does.",
+        "Only the first 3x3 conv has the stride. The shortcut is then a 1x1 conv with the same stride and no bias, "
+        "followed by a BatchNorm2d: 32*16 + 32 + 32 = 576 of the 14,528 parameters.",
+        "if stride != 1 or in_channels != out_channels:\n"
+        "    self.shortcut = nn.Sequential(\n"
+        "        nn.Conv2d(in_channels, out_channels, kernel_size=1, stride=stride, bias=False),\n"
+        "        nn.BatchNorm2d(out_channels))\n"
+        "else:\n"
+        "    self.shortcut = nn.Identity()",
+    ),
+    "test_block_skip": (
+        "With every batch norm's gamma and beta at 0 the residual branch F(x) gives 0: what is left of the block "
+        "is its skip connection.",
+        "Add the shortcut to F(x) first and apply the last ReLU to the sum: relu(F(x) + x), not relu(F(x)) + x, "
+        "and not relu(F(x)) alone.",
+        "out = F.relu(self.bn1(self.conv1(x)))\nout = self.bn2(self.conv2(out))\nreturn F.relu(out + self.shortcut(x))",
+    ),
+    "test_block_eval_mode": (
+        "In training mode a batch norm uses the batch's own mean and variance; in eval mode it must use what it "
+        "learnt, so that each sample's output no longer depends on the rest of the batch.",
+        "nn.BatchNorm2d keeps running_mean and running_var and switches by itself when .eval() is called on the "
+        "block; a hand-made normalisation, or track_running_stats=False, always uses the batch.",
+        "self.bn1 = nn.BatchNorm2d(out_channels)\nself.bn2 = nn.BatchNorm2d(out_channels)",
+    ),
+    "test_tiny_resnet_parameters": (
+        "TinyResNet is a stem, three residual blocks and one classifier: ResNet keeps no hidden fully-connected "
+        "layers.",
+        "Stem: conv 3x3 in_channels -> 16 without bias, then BatchNorm2d(16). Blocks 16->16, 16->32 with stride 2, "
+        "32->64 with stride 2. Then Linear(64, num_classes): 176 + 4,672 + 14,528 + 57,728 + 650 = 77,754.",
+        "self.stem = nn.Sequential(nn.Conv2d(in_channels, 16, kernel_size=3, padding=1, bias=False),\n"
+        "                          nn.BatchNorm2d(16), nn.ReLU())\n"
+        "self.stages = nn.Sequential(ResidualBlock(16, 16), ResidualBlock(16, 32, stride=2),\n"
+        "                            ResidualBlock(32, 64, stride=2))\n"
+        "self.fc = nn.Linear(64, num_classes)",
+    ),
+    "test_tiny_resnet_shapes": (
+        "The scores must not depend on the image's size: after the blocks, 64 maps of any size have to become 64 "
+        "numbers.",
+        "Global average pooling takes each channel's mean over the whole map: nn.AdaptiveAvgPool2d(1) gives "
+        "(N, 64, 1, 1); flatten it to (N, 64) before the linear layer.",
+        "x = self.stages(self.stem(x))\nreturn self.fc(torch.flatten(self.pool(x), 1))",
+    ),
+    "test_tiny_resnet_global_average_pooling": (
+        "The classifier should see one number per channel, that channel's average over the image.",
+        "nn.AdaptiveAvgPool2d(1) or x.mean(dim=(2, 3)) averages over height and width; torch.flatten(x, 1) turns "
+        "(N, 64, 1, 1) into (N, 64).",
+        "self.pool = nn.AdaptiveAvgPool2d(1)\nreturn self.fc(torch.flatten(self.pool(x), 1))",
+    ),
+}
+### END HINTS

@@ -237,3 +237,94 @@ def save_training_curves(history, accuracies, path):
         axes[1].set_title("accuracy")
     fig.savefig(path, format="png")
     ### END SOLUTION
+
+
+### BEGIN HINTS
+# Tiered hints for each visible check of exercises/test_training.py: a nudge toward the idea, a closer look,
+# then the line itself. `grader stubs` copies them into exercises/_kit/generated/; the stub never shows them.
+HINTS = {
+    "test_get_device": (
+        "Compute on the GPU when there is one, else on the CPU; torch can tell you which.",
+        "torch.cuda.is_available() answers the question; torch.device(\"cuda\") and torch.device(\"cpu\") are the "
+        "two answers.",
+        "return torch.device(\"cuda\" if torch.cuda.is_available() else \"cpu\")",
+    ),
+    "test_train_history_length": (
+        "The history gets one value per report, and a report comes after every log_every mini-batches of an epoch; "
+        "the few batches left at the end of an epoch are not reported.",
+        "Number the batches with enumerate(loader) and report when i % log_every == log_every - 1; return the list of "
+        "reported values (Python floats).",
+        "if i % log_every == log_every - 1:\n    history.append(running_loss / log_every)\n    running_loss = 0.0",
+    ),
+    "test_train_history_is_running_mean": (
+        "Each reported value is the mean loss of the last log_every mini-batches: sum them, divide, start again.",
+        "Add loss.item() to running_loss after every step; at a report append running_loss / log_every and reset it "
+        "to 0; reset it at the start of every epoch too.",
+        "running_loss += loss.item()\nif i % log_every == log_every - 1:\n    history.append(running_loss / log_every)\n"
+        "    running_loss = 0.0",
+    ),
+    "test_train_prints_running_loss": (
+        "At every report, print the line the seeds print: the epoch and the batch, counted from 1, and the loss.",
+        "print('[%d, %5d] loss: %.3f' % (epoch + 1, i + 1, value)), with the same value you append to the history.",
+        "print(\"[%d, %5d] loss: %.3f\" % (epoch + 1, i + 1, running_loss / log_every))",
+    ),
+    "test_train_decreases_loss": (
+        "If the loss does not fall, the network does not learn: is every step complete?",
+        "Each mini-batch needs all five moves: zero_grad, forward, loss, backward, step.",
+        "optimizer.zero_grad()\noutputs = net(inputs)\nloss = criterion(outputs, labels)\nloss.backward()\n"
+        "optimizer.step()",
+    ),
+    "test_train_matches_reference_steps": (
+        "The weights must change exactly as the seed's loop changes them: same order of moves, one step per "
+        "mini-batch, and no gradients left over from the step before.",
+        "zero_grad before every backward (gradients add up otherwise), and optimizer.step() once per mini-batch.",
+        "optimizer.zero_grad()\nloss = criterion(net(inputs), labels)\nloss.backward()\noptimizer.step()",
+    ),
+    "test_train_sets_train_mode_and_device": (
+        "Before training: the network in training mode (the caller may have left it in eval mode), on the device, "
+        "and every batch moved there too.",
+        "device = get_device() when device is None; net.to(device) and net.train() before the loop; "
+        "inputs.to(device) and labels.to(device) inside it. No torch.no_grad() while training.",
+        "device = get_device() if device is None else device\nnet.to(device)\nnet.train()\n"
+        "inputs, labels = inputs.to(device), labels.to(device)",
+    ),
+    "test_accuracy_percent": (
+        "A sample is right when its largest score sits at its label; the accuracy is the percentage of right samples.",
+        "outputs.argmax(dim=1) gives each sample's predicted class; count (predicted == labels).sum().item() and the "
+        "samples, and return 100 * correct / total as a float.",
+        "predicted = net(inputs).argmax(dim=1)\ncorrect += (predicted == labels).sum().item()\ntotal += labels.size(0)",
+    ),
+    "test_accuracy_counts_partial_batch": (
+        "The last batch can be smaller than the others: count the samples each batch really has.",
+        "labels.size(0) is the size of this batch; loader.batch_size is only the size asked for.",
+        "total += labels.size(0)",
+    ),
+    "test_accuracy_eval_mode_no_grad": (
+        "Evaluating is not training: dropout and batch norm must not act, and no graph should be built.",
+        "net.eval() before the loop, and the loop inside `with torch.no_grad():`.",
+        "net.eval()\nwith torch.no_grad():\n    for inputs, labels in loader:",
+    ),
+    "test_per_class_accuracy": (
+        "Count, for every class, its samples and the ones predicted right. Mind the last batch: it may be smaller "
+        "than the others. A class with no samples has no percentage (nan).",
+        "Seed 003's `for i in range(batch_size)` breaks on the smaller last batch: loop over the labels the batch "
+        "really has, or count with torch.bincount(labels, minlength=num_classes).",
+        "total += torch.bincount(labels, minlength=num_classes)\n"
+        "correct += torch.bincount(labels[predicted == labels], minlength=num_classes)\n"
+        "return [100.0 * c / t if t > 0 else math.nan for c, t in zip(correct.tolist(), total.tolist())]",
+    ),
+    "test_per_class_accuracy_eval_mode_no_grad": (
+        "Same rules as accuracy(): evaluating is not training.",
+        "net.eval() before the loop, and the loop inside `with torch.no_grad():`.",
+        "net.eval()\nwith torch.no_grad():\n    for inputs, labels in loader:",
+    ),
+    "test_save_training_curves": (
+        "Plot the losses against their index, and, when accuracies are given, those too on axes of their own; then "
+        "save the figure as a PNG.",
+        "A matplotlib.figure.Figure opens no window: fig.subplots(1, 2) gives two axes, axes.plot draws, "
+        "fig.savefig(path) writes the file.",
+        "fig = Figure(figsize=(10, 4))\nleft, right = fig.subplots(1, 2)\nleft.plot(history)\n"
+        "right.plot(accuracies)\nfig.savefig(path)",
+    ),
+}
+### END HINTS

@@ -161,3 +161,53 @@ def transfer_digits(seed: int = 0):
     after = accuracy(net, loader(testset, high, shuffle=False))
     return pretrained, net, before, after
     ### END SOLUTION
+
+
+### BEGIN HINTS
+# Tiered hints for each visible check of exercises/test_transfer.py: a nudge toward the idea, a closer look,
+# then the line itself. `grader stubs` copies them into exercises/_kit/generated/; the stub never shows them.
+HINTS = {
+    "test_freeze_features_sequential": (
+        "A parameter is frozen when it no longer requires gradients. Freeze every parameter of every convolution, "
+        "and nothing else.",
+        "net.modules() walks every layer; for those that are nn.Conv2d, set requires_grad = False on each of their "
+        "parameters. Return nothing.",
+        "for module in net.modules():\n    if isinstance(module, nn.Conv2d):\n        for p in module.parameters():\n"
+        "            p.requires_grad = False",
+    ),
+    "test_freeze_features_finds_convs_by_type": (
+        "Names can lie: a layer called `conv` may be a Linear, and convolutions can hide inside an nn.Sequential.",
+        "Decide by the layer's type with isinstance(module, nn.Conv2d), and let net.modules() reach the nested layers.",
+        "for module in net.modules():\n    if isinstance(module, nn.Conv2d):\n        module.requires_grad_(False)",
+    ),
+    "test_trainable_parameters": (
+        "Keep the parameters that still require gradients, in the order net.parameters() gives them.",
+        "A list comprehension over net.parameters() that tests p.requires_grad; return the parameters themselves, not "
+        "copies.",
+        "return [p for p in net.parameters() if p.requires_grad]",
+    ),
+    "test_retrain_classifier_keeps_conv_weights": (
+        "The convolutions must come out bit for bit unchanged while the linear layers learn.",
+        "freeze_features(net) first, then give the optimizer only trainable_parameters(net): momentum or weight decay "
+        "could move a frozen weight the optimizer holds.",
+        "freeze_features(net)\noptimizer = torch.optim.SGD(trainable_parameters(net), lr=lr, momentum=0.9)",
+    ),
+    "test_retrain_classifier_optimizer_gets_trainable_only": (
+        "The optimizer must not even be given the frozen parameters.",
+        "Build torch.optim.SGD from trainable_parameters(net), after freeze_features(net), not from net.parameters().",
+        "optimizer = torch.optim.SGD(trainable_parameters(net), lr=lr, momentum=0.9)",
+    ),
+    "test_retrain_classifier_loss_decreases": (
+        "On an easy task the loss must fall over three epochs: is every mini-batch a complete training step?",
+        "zero_grad, forward, loss (nn.CrossEntropyLoss), backward and step for every mini-batch, with the network in "
+        "training mode.",
+        "optimizer.zero_grad()\nloss = criterion(net(inputs), labels)\nloss.backward()\noptimizer.step()",
+    ),
+    "test_retrain_classifier_returns_epoch_mean_losses": (
+        "Each epoch's value is the mean of its mini-batches' losses: add them up and divide by how many there were.",
+        "Add loss.item() for every mini-batch and count the batches; after the epoch append total / batches. The "
+        "check uses lr=0, so every epoch gives the same mean.",
+        "total += loss.item()\nbatches += 1\n# after the epoch:\nlosses.append(total / batches)",
+    ),
+}
+### END HINTS

@@ -6,7 +6,7 @@ hint. The conftest shows these messages without a traceback.
 
 from __future__ import annotations
 
-import importlib.util
+import linecache
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -14,7 +14,8 @@ from typing import Any, Sequence
 
 import torch
 
-EXERCISES_DIR = Path(__file__).resolve().parent.parent
+from _kit import catalog, workspace
+from _kit.workspace import Source
 
 
 class CheckFailed(AssertionError):
@@ -31,40 +32,67 @@ class StudentModuleError(Exception):
 
 
 _NAMESPACES: dict[str, Any] = {}
+_LOADED: dict[int, Source | None] = {}  # id(module globals) -> where the code came from (None: a notebook kernel)
 
 
 def use_namespace(name: str, module: Any) -> None:
     """Make student(name) return `module` (a notebook's namespace), or stop when it is None."""
     if module is None:
-        _NAMESPACES.pop(name, None)
+        gone = _NAMESPACES.pop(name, None)
+        if gone is not None:
+            _LOADED.pop(id(vars(gone)), None)
     else:
         _NAMESPACES[name] = module
+        _LOADED[id(vars(module))] = None
+
+
+def loaded_source(namespace: dict[str, Any]) -> tuple[bool, Source | None]:
+    """Whether `namespace` holds student code, and where that code came from (None for a notebook kernel)."""
+    key = id(namespace)
+    return key in _LOADED, _LOADED.get(key)
 
 
 def student(name: str) -> ModuleType:
-    """Import exercises/<name>.py, turning import failures into a one-line explanation."""
+    """The student's module for exercise `name`, from the form they work in (the .py file or the
+    notebook), turning import failures into a one-line explanation."""
     if name in _NAMESPACES:
         return _NAMESPACES[name]
     key = f"_student_{name}"
     if key in sys.modules:
         return sys.modules[key]
-    path = EXERCISES_DIR / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(key, path)
-    if spec is None or spec.loader is None or not path.exists():
-        raise StudentModuleError(f"exercises/{name}.py is missing: restore it with `git checkout exercises/{name}.py`")
-    module = importlib.util.module_from_spec(spec)
+    exercise = catalog.by_name(name)
+    if exercise is None:
+        raise StudentModuleError(f"exercises/registry.toml lists no exercise {name!r}")
+    source = workspace.resolve(exercise)
+    shown = f"exercises/{source.path.name}"
+    if not source.path.exists():
+        raise StudentModuleError(f"{shown} is missing: restore it with `git checkout {shown}`")
+    module = ModuleType(key)
+    module.__file__ = filename = str(source.path)
+    linecache.cache[filename] = (len(source.code), None, source.code.splitlines(True), filename)  # tracebacks show this code
+    _LOADED[id(module.__dict__)] = source
+    sys.modules[key] = module  # as an import does: classes of the module can find it while it runs
     try:
-        spec.loader.exec_module(module)
+        exec(compile(source.code, filename, "exec", dont_inherit=True), module.__dict__)
     except SyntaxError as exc:
-        raise StudentModuleError(
-            f"exercises/{name}.py has a syntax error at line {exc.lineno}: {exc.msg}"
-        ) from None
+        del sys.modules[key]
+        raise StudentModuleError(f"{source.where(exc.lineno or 1)} has a syntax error: {exc.msg}") from None
     except Exception as exc:  # the student's module-level code failed
-        raise StudentModuleError(
-            f"importing exercises/{name}.py raised {type(exc).__name__}: {exc}"
-        ) from None
-    sys.modules[key] = module
+        del sys.modules[key]
+        line = _last_line(exc, module.__dict__)
+        where = source.where(line) if line else shown
+        raise StudentModuleError(f"importing {where} raised {type(exc).__name__}: {exc}") from None
     return module
+
+
+def _last_line(exc: BaseException, namespace: dict[str, Any]) -> int | None:
+    """The last line of the student's module that `exc` passed through."""
+    tb, line = exc.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_globals is namespace:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 def shape_of(value: Any) -> tuple[int, ...] | None:
@@ -114,15 +142,6 @@ def expect_close(
 def expect_equal(value: Any, expected: Any, what: str, hint: str | None = None) -> None:
     """Fail unless `value == expected` (plain Python values)."""
     expect(value == expected, f"{what} gave {value!r}, expected {expected!r}", hint)
-
-
-PICTURES_DIR = EXERCISES_DIR / "pictures"
-
-
-def picture_path(name: str) -> Path:
-    """Where a check saves a picture for the student to open: exercises/pictures/<name>."""
-    PICTURES_DIR.mkdir(exist_ok=True)
-    return PICTURES_DIR / name
 
 
 def expect_png(path: Path, what: str, min_size: tuple[int, int] = (200, 150)) -> None:

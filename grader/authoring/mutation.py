@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from grader import registry
+from grader.authoring import stubs
 from grader.grading.engine import grade_class
 from grader.grading.options import GradeOptions
 from grader.isolation import sandbox
@@ -43,7 +44,7 @@ class Mutant:
     def apply(self) -> str:
         """The solution's text with the mistake in it."""
         module = registry.by_id(self.exercise).module
-        source = (SOLUTIONS / module).read_text(encoding="utf-8")
+        source, _ = stubs.split_hints((SOLUTIONS / module).read_text(encoding="utf-8"))  # a hint may quote the line
         count = source.count(self.old)
         if count != 1:
             raise ValueError(f"{self.exercise}: {self.description!r}: the old text occurs {count} times")

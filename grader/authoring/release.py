@@ -1,4 +1,5 @@
-"""Build the student copy of the kit: stubs, visible checks, data and a student README.
+"""Build the student copy of the kit: stubs, notebooks, visible checks, the kit's commands, data and a student
+README that says what to hand in.
 No solutions, no hidden suites, no grader."""
 
 from __future__ import annotations
@@ -13,29 +14,46 @@ STUDENT_README = """\
 # CNN exercises in PyTorch
 
 {count} exercises, from one convolution to transfer learning and a tiny ResNet. Each is a file in
-`exercises/` whose docstrings tell you what to write; replace every `raise NotImplementedError(...)`.
+`exercises/` whose docstrings tell you what to write, and the same exercise as a Jupyter notebook
+(`exercises/<name>.ipynb`): work in whichever you like; the kit uses the one you changed.
+Replace every `raise NotImplementedError(...)`.
 
-Setup (once):
+Setup (once; Python 3.11 or later, on Linux, macOS or Windows):
 
     python3 -m venv .venv && .venv/bin/pip install -r requirements.txt
+    (Windows: py -m venv .venv, then .venv\\Scripts\\pip install -r requirements.txt)
 
-Check your work (any time; it ends with your progress and the next thing to do):
+Check your work with the venv active (`source .venv/bin/activate`; Windows: `.venv\\Scripts\\activate`),
+any time; each run ends with your progress in every exercise and the next thing to do:
 
-    .venv/bin/pytest exercises/                      # everything
-    .venv/bin/pytest exercises/test_lenet.py         # one exercise
-    .venv/bin/pytest exercises/ -k batch             # checks whose name matches
+    pytest exercises/                      # everything
+    pytest exercises/test_lenet.py         # one exercise; -k batch, --lf, --sw and -x work too
+    python exercises/kit.py watch          # re-checks an exercise each time you save it (Ctrl-C to stop)
+    python exercises/kit.py hint           # the next hint for the check that fails now
+    python exercises/kit.py progress       # where you stand
+    python exercises/kit.py train          # train your MNIST classifier; pictures of the run in exercises/pictures/
+
+In a notebook, the cell after each task runs its checks and the last cell shows your progress
+(`pip install jupyterlab`, then `jupyter lab` in this folder). Save the notebook before you hand in.
 
 Order: {order}.
 
+## What to hand in, and how
+
+    python exercises/kit.py handin
+
+checks your work and writes one file, `handin/cnn-handin.zip`: for each exercise the file you
+worked in (`exercises/<name>.py`, or the notebook `exercises/<name>.ipynb`), nothing else. It
+refuses, and says which file and line to fix, when a file is missing, does not compile, or is
+larger than the grader reads. Hand in that zip as your instructor asks; on Gradescope, upload
+the zip as it is. Your instructor grades it with hidden checks that are stricter than these, on
+inputs you have not seen: make your code correct, not just these checks green.
+
 The data in `data/` (real MNIST digits, a small shapes set) works offline; see data/README.md.
-Your instructor grades with hidden checks that are stricter than these, on inputs you have not
-seen: make your code correct, not just these checks green.
 """
 
-NUMBERS = ("No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten", "Eleven", "Twelve")
-REQUIREMENTS = "torch>=2.4\ntorchvision>=0.19\npytest>=8\nmatplotlib>=3.8\n"
-PYTEST_INI = "[pytest]\naddopts = -p no:cacheprovider\n"
-EXCLUDED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "pictures")
+REQUIREMENTS = "torch>=2.4\ntorchvision>=0.19\npytest>=8\npytest-timeout>=2.3\nmatplotlib>=3.8\n"
+EXCLUDED = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "pictures", ".progress*", "handin")
 
 
 class ReleaseError(ValueError):
@@ -56,11 +74,9 @@ def build(target: Path) -> list[Path]:
     shutil.copytree(EXERCISES, target / "exercises", ignore=EXCLUDED)
     shutil.copytree(DATA, target / "data", ignore=EXCLUDED)
     exercises = registry.load()
-    order = ", ".join(f"{e.module}" for e in exercises)
-    count = NUMBERS[len(exercises)] if len(exercises) < len(NUMBERS) else str(len(exercises))
-    (target / "README.md").write_text(STUDENT_README.format(count=count, order=order), encoding="utf-8")
+    order = ", ".join(e.module for e in exercises)
+    (target / "README.md").write_text(STUDENT_README.format(count=len(exercises), order=order), encoding="utf-8")
     (target / "requirements.txt").write_text(REQUIREMENTS, encoding="utf-8")
-    (target / "pytest.ini").write_text(PYTEST_INI, encoding="utf-8")
     return sorted(p for p in target.rglob("*") if p.is_file())
 
 

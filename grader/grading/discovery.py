@@ -2,7 +2,8 @@
 
 A class folder holds one entry per student: a folder or a .zip named by the student id.
 The modules may sit at the entry's root, under exercises/, or under one top-level folder
-(as zipping a folder produces). Only registry modules are read; nothing else is used.
+(as zipping a folder produces). Only registry modules are read (or a notebook <stem>.ipynb in place
+of one: grader.grading.notebook_source); nothing else is used.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from grader import registry
+from grader.grading import notebook_source
 
 MAX_MODULE_BYTES = 2 << 20
 
@@ -57,10 +58,9 @@ def discover(folder: Path) -> list[Entry]:
 
 
 def read_sources(entry: Entry) -> dict[str, bytes]:
-    """The registry modules of one submission: file name -> bytes."""
-    if entry.path.is_dir():
-        return _from_folder(entry.path)
-    return _from_zip(entry.path)
+    """The registry modules of one submission: file name -> bytes (a notebook may stand for its module)."""
+    found = _from_folder(entry.path) if entry.path.is_dir() else _from_zip(entry.path)
+    return notebook_source.resolve(found)
 
 
 def _acceptable(parts: tuple[str, ...]) -> bool:
@@ -74,14 +74,15 @@ def _pick(members: list[str]) -> dict[str, str]:
     chosen: dict[str, str] = {}
     for member in sorted(members, key=lambda m: (len(PurePosixPath(m).parts), m)):
         parts = PurePosixPath(member).parts
-        if parts and parts[-1] in registry.student_modules() and _acceptable(parts):
+        if parts and parts[-1] in notebook_source.accepted_names() and _acceptable(parts):
             chosen.setdefault(parts[-1], member)
     return chosen
 
 
 def _from_folder(folder: Path) -> dict[str, bytes]:
     members = []
-    for pattern in ("*.py", "exercises/*.py", "*/*.py", "*/exercises/*.py"):
+    for pattern in ("*.py", "exercises/*.py", "*/*.py", "*/exercises/*.py", "*.ipynb", "exercises/*.ipynb",
+                    "*/*.ipynb", "*/exercises/*.ipynb"):
         members += [p.relative_to(folder).as_posix() for p in folder.glob(pattern)]
     sources = {}
     for module, member in _pick(members).items():

@@ -33,6 +33,7 @@ import nbformat
 from nbformat.notebooknode import NotebookNode
 
 from grader.grading import suite
+from grader.grading.notebook_source import SETUP_SOURCE
 from grader import registry
 from grader.authoring import stubs
 from grader.paths import DATA, EXERCISES, SOLUTIONS
@@ -41,12 +42,6 @@ SCHEMA_VERSION = 3
 CONFIG_NAME = "nbgrader_config.py"
 BLOCK_BEGIN = "# >>> cnn-kit: settings added by `grader nbgrader export` (rewritten on each export) >>>"
 BLOCK_END = "# <<< cnn-kit <<<"
-SETUP_SOURCE = (
-    "# Setup (read-only): the kit's helpers (_kit/), checks and data sit next to this notebook.\n"
-    "import os\n"
-    'if "CNN_KIT_DATA" not in os.environ:  # where _kit.datasets looks for the data\n'
-    '    os.environ["CNN_KIT_DATA"] = os.path.abspath("data")'
-)
 NOTEBOOK_NOTE = (
     "*In this notebook:* write your code in the cells below, replacing each "
     "`raise NotImplementedError`, then run all cells: the cells after your code check it."
@@ -210,9 +205,9 @@ def build_notebook(exercise: registry.Exercise, solutions: Path = SOLUTIONS) -> 
     """The source notebook of one exercise, and the points its autograder cells carry."""
     path = solutions / exercise.module
     try:
-        source = path.read_text(encoding="utf-8")
+        source, _ = stubs.split_hints(path.read_text(encoding="utf-8"))  # the hints' last tier shows the answer
         docstring, parts = split_module(source)
-    except (OSError, SyntaxError) as exc:
+    except (OSError, SyntaxError, stubs.RegionError) as exc:
         raise ExportError(f"cannot read the solution {path}: {exc}") from None
     v4 = nbformat.v4
     intro = f"# {exercise.title}\n\n{docstring}\n\n{NOTEBOOK_NOTE}"

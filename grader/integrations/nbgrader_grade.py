@@ -16,7 +16,6 @@ never stops the batch.
 from __future__ import annotations
 
 import glob
-import json
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -26,29 +25,13 @@ from typing import Any
 from grader.grading import discovery
 from grader import registry
 from grader.grading.engine import ClassReport
-from grader.integrations.nbgrader_export import CONFIG_NAME, SETUP_SOURCE, hidden_cases
+from grader.grading.notebook_source import Extraction, module_source, recover_cells  # noqa: F401 (nbgrader's use)
+from grader.integrations.nbgrader_export import CONFIG_NAME, hidden_cases
 
-AUTOGRADER_MARKS = ("run_visible(", "run_hidden(", "BEGIN HIDDEN TESTS")
-MAX_NOTEBOOK_BYTES = 64 << 20
 MISSING = "missing modules: "  # how grader.grading.runner starts its message
-_STRING = r'"(?:[^"\\]|\\.)*"'
-_SOURCE = re.compile(rf'"source"\s*:\s*({_STRING}|\[\s*(?:{_STRING}\s*,?\s*)*\])')
-_CELL_TYPE = re.compile(r'"cell_type"\s*:\s*"(\w+)"')
-_GRADE_ID = re.compile(rf'"grade_id"\s*:\s*({_STRING})')
-_FLAG = re.compile(r'"(grade|solution)"\s*:\s*(true|false)')
-_FUTURE = re.compile(r"^from __future__ import .*$", re.M)
-
 
 class NbgraderError(ValueError):
     """The course or assignment cannot be graded as given (one-line message)."""
-
-
-@dataclass
-class Extraction:
-    """A notebook's module source (None when no code was found) and what was odd about it."""
-
-    source: str | None
-    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -69,138 +52,6 @@ class PreparedClass:
     def status(self, student: str) -> str:
         """"ok", or "repaired" when the student's notebooks needed a fallback."""
         return "repaired" if self.notes.get(student) else "ok"
-
-
-# -- one notebook -> one module ------------------------------------------------------------
-def _text(source: Any) -> str:
-    if isinstance(source, list):
-        return "".join(s for s in source if isinstance(s, str))
-    return source if isinstance(source, str) else ""
-
-
-def _cells(data: Any) -> list[dict[str, Any]] | None:
-    """The cells of a parsed notebook (nbformat 4, or the worksheets of nbformat 3)."""
-    if not isinstance(data, dict):
-        return None
-    cells = data.get("cells")
-    if cells is None and isinstance(data.get("worksheets"), list):
-        cells = [c for w in data["worksheets"] if isinstance(w, dict) for c in w.get("cells", [])]
-        for cell in cells:
-            if isinstance(cell, dict) and "input" in cell and "source" not in cell:
-                cell["source"] = cell["input"]
-    if not isinstance(cells, list):
-        return None
-    return [c for c in cells if isinstance(c, dict)]
-
-
-def recover_cells(text: str) -> list[dict[str, Any]]:
-    """The cells whose source can still be read from a notebook that is not valid JSON."""
-    cells = []
-    for match in _SOURCE.finditer(text):
-        try:
-            source = json.loads(match.group(1))
-        except ValueError:
-            continue
-        before = text[: match.start()]
-        kinds = list(_CELL_TYPE.finditer(before))
-        kind = kinds[-1].group(1) if kinds else "code"
-        own = before[kinds[-1].end() if kinds else 0:]  # this cell's keys before its source (nbformat sorts them)
-        ids = list(_GRADE_ID.finditer(own))
-        grade_id = json.loads(ids[-1].group(1)) if ids else None
-        flags = {key: value == "true" for key, value in _FLAG.findall(own)}
-        meta = {"nbgrader": {**flags, "grade_id": grade_id}} if isinstance(grade_id, str) else {}
-        cells.append({"cell_type": kind, "source": source, "metadata": meta})
-    return cells
-
-
-def _compiles(code: str, label: str) -> SyntaxError | None:
-    try:
-        compile(code, label, "exec", dont_inherit=True)
-    except SyntaxError as exc:
-        return exc
-    except (ValueError, TypeError) as exc:  # e.g. a NUL byte in the source
-        return SyntaxError(str(exc))
-    return None
-
-
-def _without_magics(code: str) -> str:
-    """IPython commands (%magic, !shell) as `pass` lines: the kernel runs them, a module cannot."""
-    lines = []
-    for line in code.splitlines():
-        stripped = line.lstrip()
-        if stripped.startswith(("%", "!")):
-            line = f"{line[: len(line) - len(stripped)]}pass  # notebook command, not run when graded: {stripped}"
-        lines.append(line)
-    return "\n".join(lines)
-
-
-def module_source(path: Path, exercise: str, expected: tuple[str, ...] = ()) -> Extraction:
-    """The Python module a student's notebook for `exercise` amounts to.
-
-    `expected` are the grade ids of the notebook's solution cells (from the gradebook), to say
-    which ones are missing.
-    """
-    name = path.name
-    notes: list[str] = []
-    if path.is_symlink() or not path.is_file():
-        what = "is a link, which is not accepted" if path.is_symlink() else "was not submitted"
-        return Extraction(None, [f"{name} {what}"])
-    if path.stat().st_size > MAX_NOTEBOOK_BYTES:
-        return Extraction(None, [f"{name} is larger than {MAX_NOTEBOOK_BYTES >> 20} MiB: not read"])
-    text = path.read_bytes().decode("utf-8", "replace")
-    try:
-        cells = _cells(json.loads(text))
-        problem = None if cells is not None else "is JSON but not a notebook"
-    except ValueError as exc:
-        cells, problem = None, f"is not valid JSON ({exc})"
-    if cells is None:
-        cells = recover_cells(text)
-        notes.append(f"{name} {problem}: {len(cells)} cell(s) recovered from its text")
-    ours = f"{exercise}_code"
-    ids_seen: dict[str, int] = {}
-    parts: list[str] = []
-    futures: list[str] = []
-    for index, cell in enumerate(cells, start=1):
-        meta = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
-        nbg = meta.get("nbgrader") if isinstance(meta.get("nbgrader"), dict) else {}
-        grade_id = nbg.get("grade_id") if isinstance(nbg.get("grade_id"), str) else None
-        kind = cell.get("cell_type")
-        source = _text(cell.get("source"))
-        mine = grade_id is not None and (grade_id == ours or grade_id.startswith(ours + "_"))
-        if grade_id is not None:
-            ids_seen[grade_id] = ids_seen.get(grade_id, 0) + 1
-        label = f"cell {index}" + (f" ({grade_id})" if grade_id else "")
-        if (nbg.get("grade") and not nbg.get("solution")) or any(m in source for m in AUTOGRADER_MARKS):
-            continue  # an autograder cell: the trusted suite runs the real tests
-        if grade_id == f"{exercise}_setup" or source.strip() == SETUP_SOURCE.strip() or not source.strip():
-            continue
-        if kind != "code":
-            if not mine:
-                continue
-            notes.append(f"{name}: {label} is a {kind} cell, not code: its text was graded as code")
-        futures += _FUTURE.findall(source)
-        code = _FUTURE.sub("", source)
-        error = _compiles(code, label)
-        if error is not None and _compiles(_without_magics(code), label) is None:
-            code, error = _without_magics(code), None
-        if error is not None:
-            where = f"line {error.lineno}: " if error.lineno else ""
-            notes.append(f"{name}: {label} has a syntax error ({where}{error.msg}), so it was left out")
-            continue
-        parts.append(f"# --- {name}, {label} ---\n{code.rstrip()}\n")
-    for grade_id, count in ids_seen.items():
-        if count > 1:
-            notes.append(f"{name}: grade id {grade_id} appears {count} times (copied cell?); all copies were "
-                         "kept, in notebook order")
-    missing = [g for g in expected if g not in ids_seen]
-    if missing:
-        notes.append(f"{name}: solution cell(s) {', '.join(missing)} missing (deleted?); the other code cells "
-                     "were graded")
-    if not parts:
-        notes.append(f"{name}: no code found")
-        return Extraction(None, notes)
-    header = "".join(f"{line}\n" for line in dict.fromkeys(futures))
-    return Extraction(header + "\n".join(parts), notes)
 
 
 # -- the course ----------------------------------------------------------------------------
