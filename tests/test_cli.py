@@ -10,6 +10,7 @@ import zipfile
 import pytest
 from typer.testing import CliRunner
 
+from grader import registry
 from grader.authoring import selfcheck
 from grader.cli import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_UNREADABLE, app
 from grader.paths import EXERCISES, SOLUTIONS, SUITES
@@ -108,6 +109,9 @@ def test_release_holds_no_secret(tmp_path):
     assert (rel / "exercises" / "lenet.py").read_text() == (EXERCISES / "lenet.py").read_text()
     assert not (rel / "solutions").exists() and not (rel / "grader").exists()
     assert (rel / "README.md").exists() and (rel / "data" / "MNIST" / "raw").is_dir()
+    readme = (rel / "README.md").read_text()
+    assert readme.startswith(f"# CNN exercises in PyTorch\n\n{len(registry.load())} exercises")
+    assert ", ".join(registry.student_modules()) in readme
     one_line_error(invoke("release", str(rel)), EXIT_BAD_INPUT, "not empty")
 
 
