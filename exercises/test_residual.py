@@ -11,23 +11,27 @@ def count(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
+def expect_block(channels: tuple[int, int], stride: int, parameters: int, out_shape: tuple[int, ...],
+                 count_hint: str, shape_hint: str) -> None:
+    """ResidualBlock(*channels, stride) has `parameters` parameters and maps (2, 16, 8, 8) to `out_shape`."""
+    block = student("residual").ResidualBlock(*channels, stride=stride)
+    args = ", ".join(map(str, channels)) + (f", stride={stride}" if stride != 1 else "")
+    expect_equal(count(block), parameters, f"ResidualBlock({args})'s parameter count", count_hint)
+    expect_shape(block(torch.randn(2, 16, 8, 8)), out_shape, f"ResidualBlock({args})(x) for x of shape (2, 16, 8, 8)",
+                 shape_hint)
+
+
 def test_block_identity_parameters():
     """ResidualBlock(16, 16) keeps the shape and has 4,672 parameters: two 3x3 convs, two batch norms"""
-    block = student("residual").ResidualBlock(16, 16)
-    expect_equal(count(block), 4_672, "ResidualBlock(16, 16)'s parameter count",
-                 "2 * 16*16*3*3 (no bias) + 2 * (16 + 16) for the batch norms; the identity shortcut has none")
-    expect_shape(block(torch.randn(2, 16, 8, 8)), (2, 16, 8, 8),
-                 "ResidualBlock(16, 16)(x) for x of shape (2, 16, 8, 8)",
+    expect_block((16, 16), 1, 4_672, (2, 16, 8, 8),
+                 "2 * 16*16*3*3 (no bias) + 2 * (16 + 16) for the batch norms; the identity shortcut has none",
                  "3x3 convolutions with padding=1 keep the size")
 
 
 def test_block_projection_parameters():
     """ResidualBlock(16, 32, stride=2) halves the size and has 14,528 parameters, shortcut included"""
-    block = student("residual").ResidualBlock(16, 32, stride=2)
-    expect_equal(count(block), 14_528, "ResidualBlock(16, 32, stride=2)'s parameter count",
-                 "the shortcut is a 1x1 conv 16 -> 32 (no bias) and a BatchNorm2d(32): 512 + 64 parameters")
-    expect_shape(block(torch.randn(2, 16, 8, 8)), (2, 32, 4, 4),
-                 "ResidualBlock(16, 32, stride=2)(x) for x of shape (2, 16, 8, 8)",
+    expect_block((16, 32), 2, 14_528, (2, 32, 4, 4),
+                 "the shortcut is a 1x1 conv 16 -> 32 (no bias) and a BatchNorm2d(32): 512 + 64 parameters",
                  "stride 2 in the first 3x3 conv and in the 1x1 shortcut conv")
 
 
