@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
+from bench.figures import print_table  # noqa: E402
 from bench.student_loop import visible_suite  # noqa: E402
 from grader import registry  # noqa: E402
 from grader.paths import EXERCISES, SOLUTIONS  # noqa: E402
@@ -207,10 +208,7 @@ def main() -> None:
         n = results["nbgrader"]
         rows.insert(2, ("(b) nbgrader autograde, per submission", f"{n['per_submission_s']:.1f} s",
                         f"grader is {n['speedup']:.1f} x faster"))
-    width = max(len(r[0]) for r in rows)
-    for name, value, note in rows:
-        print(f"{name.ljust(width)}  {value:>10}  {note}")
-    print(f"(kept in {args.out})")
+    print_table(rows, f"(kept in {args.out})")
 
 
 if __name__ == "__main__":

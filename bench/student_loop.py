@@ -29,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.figures import print_table  # noqa: E402
 from grader import registry  # noqa: E402
 from grader.paths import DATA, EXERCISES, SOLUTIONS  # noqa: E402
 
@@ -139,10 +140,7 @@ def main() -> None:
         w = results[name]
         rows.append((label, f"{w['median_s']:.2f} s", f"median of {w['saves']} saves; p95 {w['p95_s']:.2f} s, "
                                                       f"max {w['max_s']:.2f} s"))
-    width = max(len(r[0]) for r in rows)
-    for name, value, note in rows:
-        print(f"{name.ljust(width)}  {value:>8}  {note}")
-    print(f"(load average {results['load']}; kept in {args.out})")
+    print_table(rows, f"(load average {results['load']}; kept in {args.out})")
 
 
 if __name__ == "__main__":

@@ -6,8 +6,9 @@ so it can also be checked with::
 
     cd data && sha256sum -c SHA256SUMS
 
-Run ``python data/checksums.py`` to verify, ``python data/checksums.py --write``
-to regenerate the list from the files currently present.
+Run ``python data/checksums.py`` to verify (with the kit's own check,
+``_kit.datasets.verify_checksums``), ``python data/checksums.py --write`` to
+regenerate the list from the files currently present.
 """
 
 from __future__ import annotations
@@ -49,31 +50,14 @@ def write_sha256sums(data_dir: Path = DATA_DIR) -> Path:
     return out
 
 
-def check_sha256sums(data_dir: Path = DATA_DIR) -> list[str]:
-    """Return a list of problems (empty if every listed file matches)."""
-    data_dir = Path(data_dir)
-    sums = data_dir / SUMS_NAME
-    if not sums.is_file():
-        return [f"{sums} not found"]
-    problems = []
-    for line in sums.read_text(encoding="ascii").splitlines():
-        if not line.strip():
-            continue
-        digest, rel = line.split(None, 1)
-        rel = rel.lstrip("*").strip()
-        path = data_dir / rel
-        if not path.is_file():
-            problems.append(f"missing: {rel}")
-        elif sha256_file(path) != digest:
-            problems.append(f"checksum mismatch: {rel}")
-    return problems
-
-
 if __name__ == "__main__":
     if "--write" in sys.argv[1:]:
         print(f"wrote {write_sha256sums()}")
     else:
-        bad = check_sha256sums()
+        sys.path.insert(0, str(DATA_DIR.parent / "exercises"))
+        from _kit.datasets import verify_checksums  # the check the kit runs, so both agree
+
+        bad = verify_checksums(DATA_DIR)
         for p in bad:
             print(p)
         print("OK" if not bad else f"{len(bad)} problem(s)")

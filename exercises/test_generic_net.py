@@ -3,8 +3,8 @@
 import torch
 import torch.nn as nn
 
-from _kit.checks import expect, expect_close, expect_equal, expect_shape, student
-from test_lenet import expect_lenet_shapes, lenet_scores, set_lenet_weights
+from _kit.checks import expect, expect_equal, expect_shape, student
+from test_lenet import expect_lenet_on_a_batch
 
 
 def run_with_hooks(net: nn.Module, x: torch.Tensor,
@@ -65,32 +65,34 @@ class SharedPool(nn.Module):
         return self.head(self.pool(self.pool(self.conv(x))))
 
 
+def expect_fc1_features(input_shape: tuple[int, int, int], num_outputs: int, features: int, hint: str) -> nn.Module:
+    """Net(input_shape, num_outputs), once its fc1 is known to see `features` and it scores a batch of 2."""
+    what = f"Net({input_shape}, {num_outputs})"
+    net = student("generic_net").Net(input_shape=input_shape, num_outputs=num_outputs)
+    n = first_linear_in_features(net, input_shape, what)
+    expect_equal(n, features, f"in_features of the first nn.Linear that runs in {what}", hint)
+    expect_shape(net(torch.randn(2, *input_shape)), (2, num_outputs), f"{what}(x) for x of shape {(2, *input_shape)}")
+    return net
+
+
 def test_net_fc1_in_features_rgb128():
     """Net((3, 128, 128), 3): fc1 sees 13,456 features and the output has 3 scores"""
-    net = student("generic_net").Net(input_shape=(3, 128, 128), num_outputs=3)
-    n = first_linear_in_features(net, (3, 128, 128), "Net((3, 128, 128), 3)")
-    expect_equal(n, 13_456, "in_features of the first nn.Linear that runs in Net((3, 128, 128), 3)",
-                 "conv 5x5 -> 124, pool -> 62, conv 5x5 -> 58, pool -> 29: 16 * 29 * 29 = 13,456")
-    expect_shape(net(torch.randn(2, 3, 128, 128)), (2, 3), "Net((3, 128, 128), 3)(x) for x of shape (2, 3, 128, 128)")
+    expect_fc1_features((3, 128, 128), 3, 13_456,
+                        "conv 5x5 -> 124, pool -> 62, conv 5x5 -> 58, pool -> 29: 16 * 29 * 29 = 13,456")
 
 
 def test_net_fc1_in_features_lenet():
     """Net((1, 32, 32), 10) is the workshop's LeNet: 400 features into fc1, 61,706 parameters"""
-    net = student("generic_net").Net((1, 32, 32), 10)
-    n = first_linear_in_features(net, (1, 32, 32), "Net((1, 32, 32), 10)")
-    expect_equal(n, 400, "in_features of the first nn.Linear that runs in Net((1, 32, 32), 10)",
-                 "run torch.zeros(1, *input_shape) through the conv layers in __init__ and count the features")
+    net = expect_fc1_features((1, 32, 32), 10, 400,
+                              "run torch.zeros(1, *input_shape) through the conv layers in __init__ and count the features")
     expect_equal(sum(p.numel() for p in net.parameters()), 61_706, "Net((1, 32, 32), 10)'s parameter count",
                  "conv1 1->6 5x5, conv2 6->16 5x5, fc 400->120->84->10, all with bias")
 
 
 def test_net_odd_input_shape():
     """Net((2, 37, 51), 4) works on a non-square, odd-sized input: 864 features into fc1"""
-    net = student("generic_net").Net((2, 37, 51), 4)
-    n = first_linear_in_features(net, (2, 37, 51), "Net((2, 37, 51), 4)")
-    expect_equal(n, 864, "in_features of the first nn.Linear that runs in Net((2, 37, 51), 4)",
-                 "37x51 -> 33x47 -> 16x23 -> 12x19 -> 6x9, and 16 * 6 * 9 = 864: let a dummy pass count it")
-    expect_shape(net(torch.randn(1, 2, 37, 51)), (1, 4), "Net((2, 37, 51), 4)(x) for x of shape (1, 2, 37, 51)")
+    expect_fc1_features((2, 37, 51), 4, 864,
+                        "37x51 -> 33x47 -> 16x23 -> 12x19 -> 6x9, and 16 * 6 * 9 = 864: let a dummy pass count it")
 
 
 def test_net_layer_shapes():
@@ -108,34 +110,17 @@ def test_net_layer_shapes():
 
 def test_net_any_batch_size():
     """Net computes LeNet's scores for each sample of a batch, with raw scores out (no ReLU on fc3)"""
-    net = student("generic_net").Net((1, 32, 32), 10)
-    weights = set_lenet_weights(net, seed=0)
-    expect_lenet_shapes(weights, "Net((1, 32, 32), 10)")
-    x = torch.randn(3, 1, 32, 32, generator=torch.Generator().manual_seed(1))
-    batch = net(x)
-    expect_shape(batch, (3, 10), "Net((1, 32, 32), 10)(x) for x of shape (3, 1, 32, 32)",
-                 "the flatten must keep the batch dimension, whatever the batch size")
-    one_by_one = torch.cat([net(x[i : i + 1]) for i in range(3)])
-    expect_close(batch, one_by_one.detach(), "Net on a batch versus on each sample alone",
-                 "the samples of a batch must not mix: look at how forward flattens")
-    expect_close(batch, lenet_scores(weights, x), "Net((1, 32, 32), 10)'s scores with random weights",
-                 "the order of the layers, or the ReLUs: one after every layer but fc3, none on the scores")
+    expect_lenet_on_a_batch(student("generic_net").Net((1, 32, 32), 10), "Net((1, 32, 32), 10)")
 
 
 def test_summarize_sequential():
     """summarize lists each leaf layer of an nn.Sequential with its output shape and parameter count"""
     model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 6 * 6, 5))
     rows = student("generic_net").summarize(model, (1, 8, 8))
-    expected = [
-        ("Conv2d", (1, 4, 6, 6), 40),
-        ("ReLU", (1, 4, 6, 6), 0),
-        ("Flatten", (1, 144), 0),
-        ("Linear", (1, 5), 725),
-    ]
-    expect_equal(rows, expected,
-                 "summarize(nn.Sequential(Conv2d(1, 4, 3), ReLU(), Flatten(), Linear(144, 5)), (1, 8, 8))",
-                 "one tuple (type(m).__name__, tuple(output.shape), own parameter count) per leaf call; no row for "
-                 "the Sequential")
+    conv_rows = [("Conv2d", (1, 4, 6, 6), 40), ("ReLU", (1, 4, 6, 6), 0)]  # 4 * (3 * 3 + 1) parameters
+    head_rows = [("Flatten", (1, 144), 0), ("Linear", (1, 5), 725)]  # 144 * 5 + 5
+    expect_equal(rows, conv_rows + head_rows, "summarize(nn.Sequential(Conv2d(1, 4, 3), ReLU(), Flatten(), Linear(144, 5)), (1, 8, 8))",
+                 "one tuple (type(m).__name__, tuple(output.shape), own parameter count) per leaf call; no row for the Sequential")
 
 
 def test_summarize_call_order():

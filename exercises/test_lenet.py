@@ -92,20 +92,24 @@ def test_net_intermediate_shapes():
                  "each 2x2 pooling halves the height and the width")
 
 
-def test_net_any_batch_size():
-    """Net computes LeNet's scores (a ReLU after every layer but the last) for each sample of a batch of 3"""
-    net = student("lenet").Net()
+def expect_lenet_on_a_batch(net: nn.Module, what: str) -> None:
+    """`net` (a LeNet for 1x32x32 inputs, built as `what`) computes LeNet's scores for each sample of a batch of 3."""
     weights = set_lenet_weights(net, seed=0)
-    expect_lenet_shapes(weights, "Net()")
+    expect_lenet_shapes(weights, what)
     x = torch.randn(3, 1, 32, 32, generator=torch.Generator().manual_seed(1))
     batch = net(x)
-    expect_shape(batch, (3, 10), "Net()(x) for x of shape (3, 1, 32, 32)",
+    expect_shape(batch, (3, 10), f"{what}(x) for x of shape (3, 1, 32, 32)",
                  "the flatten must keep the batch dimension, whatever the batch size")
     one_by_one = torch.cat([net(x[i : i + 1]) for i in range(3)])
     expect_close(batch, one_by_one.detach(), "Net on a batch versus on each sample alone",
                  "the samples of a batch must not mix: look at how forward flattens")
-    expect_close(batch, lenet_scores(weights, x), "Net's scores with random weights",
+    expect_close(batch, lenet_scores(weights, x), f"{what}'s scores with random weights",
                  "the order of the layers, or the ReLUs: one after every layer but fc3, none on the scores")
+
+
+def test_net_any_batch_size():
+    """Net computes LeNet's scores (a ReLU after every layer but the last) for each sample of a batch of 3"""
+    expect_lenet_on_a_batch(student("lenet").Net(), "Net()")
 
 
 def test_lenet_softmax():

@@ -23,8 +23,17 @@ def tiny_mlp() -> nn.Sequential:
     return nn.Sequential(nn.Linear(4, 6), nn.Tanh(), nn.Linear(6, 3))
 
 
-def reference_grads(net: nn.Module, criterion, x: torch.Tensor,
-                    y: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+def mlp_with_first_layer_grads(seed: int) -> tuple[nn.Sequential, list[torch.Tensor]]:
+    """tiny_mlp() with random gradients on its first layer only (the last has none), and its
+    parameters as they were."""
+    net = tiny_mlp()
+    torch.manual_seed(seed)
+    for p in net[0].parameters():
+        p.grad = torch.randn_like(p)
+    return net, [p.detach().clone() for p in net.parameters()]
+
+
+def reference_grads(net: nn.Module, criterion, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """The loss and the gradient of every parameter for one batch, computed on a copy of `net`."""
     twin = copy.deepcopy(net)
     loss = criterion(twin(x), y)
@@ -110,11 +119,7 @@ def test_accumulate_gradients_adds_up():
 def test_sgd_update_moves_by_lr_grad():
     """sgd_update(net.parameters(), 0.1) moves every parameter by -0.1 * grad, skipping those without grad"""
     lb = student("loss_backprop")
-    net = tiny_mlp()
-    torch.manual_seed(2)
-    for p in net[0].parameters():
-        p.grad = torch.randn_like(p)
-    before = [p.detach().clone() for p in net.parameters()]
+    net, before = mlp_with_first_layer_grads(seed=2)
     lb.sgd_update(net.parameters(), 0.1)
     for (name, p), old in zip(net.named_parameters(), before):
         expect(p.is_leaf and p.requires_grad, f"parameter {name} is no longer a trainable leaf after sgd_update",
@@ -178,11 +183,7 @@ def adagrad_by_formula(params: list[torch.Tensor], grads: list[torch.Tensor | No
 def test_adagrad_update_formula():
     """adagrad_update's first step: state[i] = grad ** 2 and w <- w - lr * grad / (sqrt(state[i]) + eps)"""
     lb = student("loss_backprop")
-    net = tiny_mlp()
-    torch.manual_seed(3)
-    for p in net[0].parameters():
-        p.grad = torch.randn_like(p)
-    before = [p.detach().clone() for p in net.parameters()]
+    net, before = mlp_with_first_layer_grads(seed=3)
     expected = [b.clone() for b in before]
     grads = [None if p.grad is None else p.grad.clone() for p in net.parameters()]
     adagrad_by_formula(expected, grads, [None] * len(grads), lr=0.1, eps=1e-10)

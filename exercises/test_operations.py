@@ -23,21 +23,10 @@ def n_params(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-def expect_module(value, what: str, hint: str) -> nn.Module:
-    expect(
-        isinstance(value, nn.Module),
-        f"{what} returned {type(value).__name__}, expected an nn.Module (a layer)",
-        hint,
-    )
-    return value
-
-
-def expect_conv(value, what: str, hint: str) -> nn.Conv2d:
-    expect(
-        isinstance(value, nn.Conv2d),
-        f"{what} returned {type(value).__name__}, expected an nn.Conv2d",
-        hint,
-    )
+def expect_module(value, what: str, hint: str, kind: type[nn.Module] = nn.Module) -> nn.Module:
+    """`value`, once it is known to be a `kind` (any layer, by default)."""
+    wanted = "an nn.Module (a layer)" if kind is nn.Module else f"an nn.{kind.__name__}"
+    expect(isinstance(value, kind), f"{what} returned {type(value).__name__}, expected {wanted}", hint)
     return value
 
 
@@ -46,7 +35,7 @@ def expect_conv(value, what: str, hint: str) -> nn.Conv2d:
 
 def test_lenet_conv1_shape():
     """lenet_conv1() maps (1, 1, 32, 32) to (1, 6, 28, 28)"""
-    conv = expect_conv(ops().lenet_conv1(), "lenet_conv1()", "return nn.Conv2d(...)")
+    conv = expect_module(ops().lenet_conv1(), "lenet_conv1()", "return nn.Conv2d(...)", nn.Conv2d)
     x = torch.randn(1, 1, 32, 32)
     y = conv(x)
     expect_shape(y, (1, 6, 28, 28), "lenet_conv1()(x) for x of shape (1, 1, 32, 32)",
@@ -57,7 +46,7 @@ def test_lenet_conv1_shape():
 
 def test_lenet_conv1_parameters():
     """lenet_conv1() has a 6x1x5x5 weight, no bias: 150 parameters"""
-    conv = expect_conv(ops().lenet_conv1(), "lenet_conv1()", "return nn.Conv2d(...)")
+    conv = expect_module(ops().lenet_conv1(), "lenet_conv1()", "return nn.Conv2d(...)", nn.Conv2d)
     expect_equal(tuple(conv.weight.shape), (6, 1, 5, 5), "lenet_conv1().weight.shape",
                  "a conv weight's shape is (out_channels, in_channels, kernel height, kernel width)")
     expect(conv.bias is None, "lenet_conv1() has a bias, expected none", "seed 000's conv_1 has no bias")
@@ -67,7 +56,7 @@ def test_lenet_conv1_parameters():
 
 def test_same_size_conv_shape():
     """same_size_conv() keeps the image size: (1, 2, 10, 8) -> (1, 3, 10, 8), 5x3 kernels"""
-    conv = expect_conv(ops().same_size_conv(), "same_size_conv()", "return nn.Conv2d(...)")
+    conv = expect_module(ops().same_size_conv(), "same_size_conv()", "return nn.Conv2d(...)", nn.Conv2d)
     expect_equal(tuple(conv.weight.shape), (3, 2, 5, 3), "same_size_conv().weight.shape",
                  "a conv weight's shape is (out_channels, in_channels, kernel height, kernel width)")
     expect(conv.bias is not None and tuple(conv.bias.shape) == (3,),

@@ -10,7 +10,9 @@ import zipfile
 import pytest
 from typer.testing import CliRunner
 
-from grader.cli import EXIT_BAD_INPUT, EXIT_UNREADABLE, app
+from grader import registry
+from grader.authoring import selfcheck
+from grader.cli import EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_UNREADABLE, app
 from grader.paths import EXERCISES, SOLUTIONS, SUITES
 from grader.writers import csv_out
 
@@ -68,6 +70,38 @@ def test_stubs_check_passes_on_the_repo():
     assert result.exit_code == 0 and "in sync" in result.output
 
 
+def test_check_passes_on_the_kit():
+    result = invoke("check", "-e", "lenet")
+    assert result.exit_code == 0, result.output
+    assert "solutions: 20 / 20" in result.output and "stubs: 0 / 20" in result.output and "ok" in result.output
+
+
+def test_check_fails_and_names_the_check_when_a_solution_loses_points(tmp_path, monkeypatch):
+    broken = tmp_path / "solutions"
+    broken.mkdir()
+    source = (SOLUTIONS / "lenet.py").read_text()
+    (broken / "lenet.py").write_text(source.replace("x = F.relu(self.fc2(x))", "x = self.fc2(x)", 1))
+    real_run = selfcheck.run
+    monkeypatch.setattr(selfcheck, "run", lambda options: real_run(options, solutions_dir=broken))
+    result = invoke("check", "-e", "lenet")
+    assert result.exit_code == EXIT_CHECK_FAILED, result.output
+    assert "does not separate the solutions from the stubs" in result.output
+    assert "lenet::test_" in result.output and "solutions: 20 / 20" not in result.output
+
+
+def test_check_refuses_an_unknown_exercise():
+    one_line_error(invoke("check", "-e", "lenett"), EXIT_BAD_INPUT, "unknown exercise 'lenett'")
+
+
+@pytest.mark.slow
+def test_score_without_a_class_grades_the_bundled_example(tmp_path):
+    result = invoke("score", "-e", "lenet", "--no-cache", "--json", str(tmp_path / "g.json"))
+    assert result.exit_code == 0, result.output
+    assert "Grading the bundled example class" in result.output
+    scores = {s["student"]: s["score"] for s in json.loads((tmp_path / "g.json").read_text())["submissions"]}
+    assert scores == {"ada_full": 20, "grace_partial": 20, "linus_broken": 0, "margaret_not_started": 0}
+
+
 def test_release_holds_no_secret(tmp_path):
     result = invoke("release", str(tmp_path / "rel"))
     assert result.exit_code == 0, result.output
@@ -75,6 +109,9 @@ def test_release_holds_no_secret(tmp_path):
     assert (rel / "exercises" / "lenet.py").read_text() == (EXERCISES / "lenet.py").read_text()
     assert not (rel / "solutions").exists() and not (rel / "grader").exists()
     assert (rel / "README.md").exists() and (rel / "data" / "MNIST" / "raw").is_dir()
+    readme = (rel / "README.md").read_text()
+    assert readme.startswith(f"# CNN exercises in PyTorch\n\n{len(registry.load())} exercises")
+    assert ", ".join(registry.student_modules()) in readme
     one_line_error(invoke("release", str(rel)), EXIT_BAD_INPUT, "not empty")
 
 

@@ -63,6 +63,47 @@ def test_layers_are_read_off_the_graders_own_run():
     assert ("linear", (3, 6 * 14 * 14), (3, 10)) in found
 
 
+class _Block(nn.Module):
+    """A residual block whose parameters and buffers share shapes: conv-BN-ReLU-conv-BN plus a projection."""
+
+    def __init__(self, shortcut_first: bool) -> None:
+        super().__init__()
+        self.shortcut_first = shortcut_first
+        if shortcut_first:  # declared in another order too
+            self.skip = nn.Sequential(nn.Conv2d(3, 4, 1, 2, bias=False), nn.BatchNorm2d(4))
+        self.convs = nn.ModuleList([nn.Conv2d(3, 4, 3, 2, 1, bias=False), nn.Conv2d(4, 4, 3, 1, 1, bias=False)])
+        self.norms = nn.ModuleList([nn.BatchNorm2d(4), nn.BatchNorm2d(4)])
+        if not shortcut_first:
+            self.skip = nn.Sequential(nn.Conv2d(3, 4, 1, 2, bias=False), nn.BatchNorm2d(4))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skip = self.skip(x) if self.shortcut_first else None
+        y = self.norms[1](self.convs[1](F.relu(self.norms[0](self.convs[0](x)))))
+        return F.relu(y + (skip if skip is not None else self.skip(x)))
+
+
+@pytest.mark.parametrize("mode", ["train", "eval"])
+def test_state_that_shares_a_shape_is_matched_by_its_role_not_by_statement_order(mode):
+    from grader.exercises.common import role_order
+    from grader.grading.scenario import Exported
+    from grader.inside.export import export_module
+
+    reference, student, x = _Block(shortcut_first=False), _Block(shortcut_first=True), torch.randn(5, 3, 7, 9)
+    exported = Exported(export_module(student, [{"inputs": [x], "mode": mode}], True, lambda exc: {}), "block")
+    weights = [torch.randn(p.shape) for p in reference.parameters()]
+    stats = [torch.rand(b.shape) + 0.5 if b.is_floating_point() else b.clone() for b in reference.buffers()]
+    params, buffers = role_order(reference, x, mode)
+    got = exported.forward(0, exported.by_shape([weights[i] for i in params]), [x],
+                           buffers=exported.buffers_by_shape([stats[i] for i in buffers])).output
+    with torch.no_grad():
+        for p, w in zip(reference.parameters(), weights):
+            p.copy_(w)
+        for b, v in zip(reference.buffers(), stats):
+            b.copy_(v)
+        reference.train(mode == "train")
+        torch.testing.assert_close(got, reference(x))
+
+
 @pytest.mark.parametrize("bad, reason", [
     (node("aten.from_file.default", "/etc/passwd"), "does not run"),
     (node("os.system", "true"), "does not run"),

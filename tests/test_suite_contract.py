@@ -1,16 +1,18 @@
-"""The hidden suite spends each exercise's points exactly, and every visible check has a
-hidden counterpart of the same name."""
+"""The hidden suite spends each exercise's points exactly, every visible check has a hidden
+counterpart of the same name, and the README's tables list the registry's exercises, in order, with
+their points."""
 
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 
 import pytest
 
 from grader import registry
 from grader.grading import suite
-from grader.paths import EXERCISES
+from grader.paths import EXERCISES, ROOT
 
 
 @pytest.fixture(scope="module")
@@ -41,3 +43,12 @@ def test_every_visible_check_has_a_hidden_counterpart(hidden_items, exercise):
     visible = {n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
     hidden = {name for ex, _, name in hidden_items if ex == exercise.id}
     assert visible and visible <= hidden, visible - hidden
+
+
+def test_the_readme_tables_follow_the_registry():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    exercises = registry.load()
+    order = re.findall(r"^\| (\d+) \| (\w+\.py) \|", readme, re.MULTILINE)
+    assert order == [(str(n), e.module) for n, e in enumerate(exercises, 1)]
+    points = re.findall(r"^\| (\w+) \| (\d+) \|", readme, re.MULTILINE)
+    assert points == [(e.id, f"{e.points:g}") for e in exercises]

@@ -1,7 +1,8 @@
 """Correct solutions written differently from the reference get full marks: a functional LeNet,
-an nn.Sequential LeNet with other names, a training module with another structure, and loss/backprop
-and data modules written with other calls (see each file's docstring). The visible checks are held
-to the same variants, and more, in test_visible.py."""
+an nn.Sequential LeNet with other names, a training module with another structure, loss/backprop and
+data modules written with other calls, and residual blocks and ResNets built in other orders that pool
+with x.mean or F.avg_pool2d (see each file's docstring). The visible checks are held to the same
+variants, and more, in test_visible.py."""
 
 from __future__ import annotations
 

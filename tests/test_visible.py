@@ -111,6 +111,8 @@ CORRECT = {  # correct work written differently: every visible check passes
     "training_alt": ("training.py", (VARIANTS / "training_alt.py").read_text()),
     "loss_backprop_alt": ("loss_backprop.py", (VARIANTS / "loss_backprop_alt.py").read_text()),
     "data_loading_alt": ("data_loading.py", (VARIANTS / "data_loading_alt.py").read_text()),
+    "residual_functional": ("residual.py", (VARIANTS / "residual_functional.py").read_text()),
+    "residual_sequential": ("residual.py", (VARIANTS / "residual_sequential.py").read_text()),
     "training_float32_metrics": ("training.py", solution_with(
         "training.py",
         ("    return 100.0 * correct / total\n",

@@ -15,6 +15,7 @@ import tomllib
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 EXERCISES_DIR = Path(__file__).resolve().parent.parent
 REGISTRY = EXERCISES_DIR / "registry.toml"
@@ -22,8 +23,7 @@ GENERATED_DIR = Path(__file__).resolve().parent / "generated"
 PICTURES_DIR = EXERCISES_DIR / "pictures"  # the pictures of the student's own MNIST run (kit.py train)
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(NamedTuple):
     """One visible check: its function name and the first line of its docstring."""
 
     name: str
@@ -37,9 +37,11 @@ class Exercise:
     id: str
     title: str
     module: str
+    points: float = 0.0  # what the hidden checks make it worth
 
     @property
     def stem(self) -> str:
+        """The module's import name, e.g. "lenet" for lenet.py."""
         return self.module.removesuffix(".py")
 
     @property
@@ -73,6 +75,28 @@ class Generated:
     notebook_sha256: str = ""
 
 
+class RegistryError(ValueError):
+    """The registry file is missing or malformed."""
+
+
+def read_registry(path: Path = REGISTRY) -> tuple[Exercise, ...]:
+    """The exercises of a registry file, in its order; RegistryError, in one line, if it is not one."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise RegistryError(f"cannot read the exercise registry {path}: {exc}") from exc
+    try:
+        found = tuple(Exercise(e["id"], e["title"], e["module"], float(e["points"])) for e in raw.get("exercise", []))
+    except KeyError as exc:
+        raise RegistryError(f"{path}: an exercise lacks the key {exc}") from exc
+    except (TypeError, ValueError) as exc:
+        raise RegistryError(f"{path}: an exercise's points are not a number: {exc}") from exc
+    ids = [e.id for e in found]
+    if len(set(ids)) != len(ids) or not found:
+        raise RegistryError(f"{path}: exercise ids must be unique and at least one must exist")
+    return found
+
+
 @cache
 def exercises() -> tuple[Exercise, ...]:
     """The exercises, in the registry's order (without a registry, as an nbgrader folder has: one per
@@ -80,8 +104,7 @@ def exercises() -> tuple[Exercise, ...]:
     if not REGISTRY.is_file():
         stems = sorted(p.name.removeprefix("test_").removesuffix(".py") for p in EXERCISES_DIR.glob("test_*.py"))
         return tuple(Exercise(stem, stem, f"{stem}.py") for stem in stems)
-    raw = tomllib.loads(REGISTRY.read_text(encoding="utf-8"))
-    return tuple(Exercise(e["id"], e["title"], e["module"]) for e in raw["exercise"])
+    return read_registry()
 
 
 def by_test_file(path: str | Path) -> Exercise | None:

@@ -110,7 +110,8 @@ def notebook_fingerprint(path: Path) -> str:
     return text_sha256(json.dumps([_text(c) for c in cells if is_student_cell(c)]))
 
 
-def _without_magics(code: str) -> str:
+def without_magics(code: str) -> str:
+    """IPython commands (%magic, !shell) as `pass` lines: a kernel runs them, a module cannot."""
     lines = []
     for line in code.splitlines():
         stripped = line.lstrip()
@@ -131,7 +132,7 @@ def notebook_source(exercise: Exercise) -> Source | None:
     for number, cell in enumerate(cells, start=1):
         if not is_student_cell(cell) or not _text(cell).strip():
             continue
-        code = _without_magics(_text(cell)).rstrip("\n") + "\n"
+        code = without_magics(_text(cell)).rstrip("\n") + "\n"
         starts.append((line, number))
         parts.append(code)
         line += code.count("\n") + 1

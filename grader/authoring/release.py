@@ -13,8 +13,8 @@ from grader.paths import DATA, EXERCISES
 STUDENT_README = """\
 # CNN exercises in PyTorch
 
-{count} exercises, from one convolution to transfer learning. Each is a file in `exercises/`
-whose docstrings tell you what to write, and the same exercise as a Jupyter notebook
+{count} exercises, from one convolution to transfer learning and a tiny ResNet. Each is a file in
+`exercises/` whose docstrings tell you what to write, and the same exercise as a Jupyter notebook
 (`exercises/<name>.ipynb`): work in whichever you like; the kit uses the one you changed.
 Replace every `raise NotImplementedError(...)`.
 

@@ -29,10 +29,13 @@ def stubs_command(check: bool = typer.Option(False, "--check", help="Only report
     out.print(f"regenerated: {', '.join(changed) or 'nothing (already in sync)'}")
 
 
-def check_command(sandbox_mode: str = typer.Option("auto", "--sandbox", help=shared.SANDBOX_HELP)) -> None:
+def check_command(
+    sandbox_mode: str = typer.Option("auto", "--sandbox", help=shared.SANDBOX_HELP),
+    exercise: list[str] = typer.Option([], "--exercise", "-e", help="Check only these exercises (repeatable)."),
+) -> None:
     """Prove the solutions score full marks and the stubs zero, through the grading path."""
-    isolation = shared.isolation(sandbox_mode)
-    result = selfcheck.run(GradeOptions(isolation=isolation))
+    options = GradeOptions(isolation=shared.isolation(sandbox_mode), exercises=shared.exercises(exercise))
+    result = selfcheck.run(options)
     for r in (result.solutions, result.stubs):
         out.print(f"{r.student}: {r.score:g} / {r.max_score:g} ({r.status.value}, {r.execution_time:.1f} s)")
         for t in r.tests:

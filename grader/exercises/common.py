@@ -36,13 +36,40 @@ def reference_weights(reference: nn.Module, rng: Draw, scale: float = 0.2) -> li
     return [rng.randn(*p.shape, scale=scale) for p in reference.parameters()]
 
 
-def reference_output(reference: nn.Module, weights: Sequence[torch.Tensor], x: torch.Tensor) -> torch.Tensor:
-    """What the reference module gives on x with these weights."""
+def reference_output(reference: nn.Module, weights: Sequence[torch.Tensor], x: torch.Tensor,
+                     buffers: Sequence[torch.Tensor] | None = None, train: bool | None = None) -> torch.Tensor:
+    """What the reference module gives on x with these weights (and these buffers, in reference.buffers()
+    order), in training or eval mode when `train` says; its buffers then hold what the call left in them."""
     with torch.no_grad():
         for p, w in zip(reference.parameters(), weights):
             p.copy_(w)
+        for b, v in zip(reference.buffers(), buffers or []):
+            b.copy_(v)
+        if train is not None:
+            reference.train(train)
         out: torch.Tensor = reference(x)
         return out
+
+
+def role_order(reference: nn.Module, example: torch.Tensor, mode: str | None = None) -> tuple[list[int], list[int]]:
+    """The positions in reference.parameters() and in reference.buffers(), in the order of their roles in the
+    reference's graph for an input like `example` (grader.grading.layers.roles): the order Exported.by_shape
+    (and buffers_by_shape) takes the grader's values in for a network that is not a plain chain of layers,
+    such as a residual block. The reference is trusted code, traced here as a worker traces the student's."""
+    import copy
+
+    from grader.grading.graphs import Graph
+    from grader.grading.layers import roles
+    from grader.inside.export import export_module
+
+    def fail(exc: BaseException) -> dict[str, Any]:
+        raise exc
+
+    module = copy.deepcopy(reference)
+    reading = export_module(module, [{"inputs": [example], "mode": mode}], values=False, on_error=fail)
+    params, state = list(module.parameters()), [*module.parameters(), *module.buffers()]
+    order = roles(Graph.from_wire(reading["graphs"][0], "the reference"), [tuple(t.shape) for t in state])
+    return [i for i in order if i < len(params)], [i - len(params) for i in order if i >= len(params)]
 
 
 def forward(exported: Exported, call: int, weights: Sequence[torch.Tensor], x: torch.Tensor,

@@ -22,6 +22,7 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 from grader.grading import notebook_source
 from grader.grading.results import Note, NoteKind
@@ -40,8 +41,7 @@ class SubmissionError(ValueError):
     """One student's submission cannot be read (one-line message, for that student's gradebook row)."""
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     """One student's submission on disk."""
 
     student: str

@@ -10,7 +10,7 @@ part: nn.Conv2d or F.conv2d, nn.Sequential or attributes give the same layers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 
@@ -58,17 +58,39 @@ def sources(graph: Graph) -> dict[int, int]:
     return found
 
 
-def first_uses(graph: Graph) -> dict[int, int]:
-    """For each placeholder, the first node that works with it (views and transposes followed)."""
+def roles(graph: Graph, shapes: Sequence[tuple[int, ...]]) -> list[int]:
+    """The placeholders 0..len(shapes)-1 (a module's parameters and buffers, of these shapes) in the order of
+    their roles in the network, an order that does not depend on the order its statements ran in.
+
+    Each placeholder is keyed by the operation that works with it (views followed): first the number of such
+    operations on the longest path from the inputs to it (a residual block's shortcut and main branch run side
+    by side whichever is written first), then the shapes of the state the operations feeding it use (the batch
+    norm after a 1x1 shortcut conv apart from the one after a 3x3 conv), then its position among the
+    operation's arguments (a batch norm's weight before its bias, its running mean before its variance).
+    Placeholders that no operation uses come last, in their own order."""
+    count = len(shapes)
     found = sources(graph)
-    first: dict[int, int] = {}
-    for index, (op, args, kwargs) in enumerate(graph.nodes):
-        if packet(op) not in VIEWS:
-            for ref in references([args, list(kwargs.values())]):
-                source = _source(ref, found)
-                if source is not None:
-                    first.setdefault(source, index)
-    return first
+    depth: list[int] = []
+    feeds: list[frozenset[tuple[int, ...]]] = []  # the shapes of the state the nearest stateful operations upstream use
+    keys: dict[int, tuple[Any, ...]] = {}
+    for op, args, kwargs in graph.nodes:
+        refs = list(references([args, list(kwargs.values())]))
+        upstream = [ref["node"] for ref in refs if "node" in ref and ref["node"] not in found]
+        before = max((depth[n] for n in upstream), default=0)
+        fed: frozenset[tuple[int, ...]] = frozenset().union(*(feeds[n] for n in upstream))
+        state = [(position, src) for position, ref in enumerate(refs)
+                 if (src := _source(ref, found)) is not None and src < count]
+        if packet(op) in VIEWS or not state:
+            depth.append(before)
+            feeds.append(fed)
+            continue
+        depth.append(before + 1)
+        feeds.append(frozenset(tuple(shapes[src]) for _, src in state))
+        for position, src in state:
+            key = (before + 1, tuple(sorted(fed)), position)
+            if src not in keys or key < keys[src]:
+                keys[src] = key
+    return sorted(range(count), key=lambda i: (i not in keys, keys.get(i, ()), i))
 
 
 def _source(value: Any, found: dict[int, int]) -> int | None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import registry
+from grader.kit import workspace
 
 SETUP_SOURCE = (
     "# Setup (read-only): the kit's helpers (_kit/), checks and data sit next to this notebook.\n"
@@ -107,17 +108,6 @@ def _compiles(code: str, label: str) -> SyntaxError | None:
     return None
 
 
-def _without_magics(code: str) -> str:
-    """IPython commands (%magic, !shell) as `pass` lines: the kernel runs them, a module cannot."""
-    lines = []
-    for line in code.splitlines():
-        stripped = line.lstrip()
-        if stripped.startswith(("%", "!")):
-            line = f"{line[: len(line) - len(stripped)]}pass  # notebook command, not run when graded: {stripped}"
-        lines.append(line)
-    return "\n".join(lines)
-
-
 def module_source(path: Path, exercise: str, expected: tuple[str, ...] = ()) -> Extraction:
     """The Python module a student's notebook for `exercise` amounts to.
 
@@ -170,8 +160,8 @@ def module_source_text(text: str, name: str, exercise: str, expected: tuple[str,
         futures += _FUTURE.findall(source)
         code = _FUTURE.sub("", source)
         error = _compiles(code, label)
-        if error is not None and _compiles(_without_magics(code), label) is None:
-            code, error = _without_magics(code), None
+        if error is not None and _compiles(workspace.without_magics(code), label) is None:
+            code, error = workspace.without_magics(code), None
         if error is not None:
             where = f"line {error.lineno}: " if error.lineno else ""
             notes.append(f"{name}: {label} has a syntax error ({where}{error.msg}), so it was left out")

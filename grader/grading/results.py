@@ -168,3 +168,26 @@ class ClassReport:
     def unreadable(self) -> list[SubmissionResult]:
         """The submissions that could not be read, in whole or in part."""
         return [r for r in self.results if r.unreadable]
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON gradebook's content."""
+        return {
+            "max_score": self.max_score,
+            "exercises": list(self.exercises),
+            "run": {"cached": self.cached, "elapsed": round(self.elapsed, 3), "uids": list(self.uids),
+                    "unreadable": len(self.unreadable)},
+            "submissions": [r.to_json() for r in self.results],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ClassReport:
+        """Read a JSON gradebook back (the derived fields, such as scores and messages, are recomputed)."""
+        run = data.get("run", {})
+        return cls(
+            results=[SubmissionResult.from_json(r) for r in data["submissions"]],
+            max_score=data["max_score"],
+            exercises=tuple(data["exercises"]),
+            cached=run.get("cached", 0),
+            elapsed=run.get("elapsed", 0.0),
+            uids=tuple(run.get("uids", ())),
+        )

@@ -287,24 +287,36 @@ class Exported:
         """Parameter values in the module's order, each given weight going to the parameter of its shape.
 
         This loads the grader's weights without knowing attribute names or declaration order. The
-        weights come in the order the reference's forward uses them; parameters that share a shape
-        (a bias of 6 in conv1 and in fc3) are matched in the order the student's forward uses them."""
-        wanted = sorted(tuple(w.shape) for w in weights)
-        if self.param_shapes != wanted:
-            raise Mismatch(f"{self.what} has parameters of shapes {self.param_shapes}, expected {wanted}"
-                           f"{': ' + hint if hint else ''}")
-        pool: dict[tuple[int, ...], list[torch.Tensor]] = {}
-        for w in weights:
-            pool.setdefault(tuple(w.shape), []).append(w)
-        order = list(range(len(self.params)))
-        if any(len(v) > 1 for v in pool.values()) and self.error(call) is None:
-            from grader.grading.layers import first_uses
+        weights come in the order of their roles in the reference (for a chain of layers, the order its
+        forward uses them; grader.exercises.common.role_order gives it for any network); parameters that
+        share a shape (a bias of 6 in conv1 and in fc3, the batch norms of a residual block) are matched in
+        the order of their roles in the student's graph (grader.grading.layers.roles), whatever order its
+        statements run in."""
+        return self._match(self.params, weights, "parameters", hint, call)
 
-            uses = first_uses(self.graph(call))
-            order.sort(key=lambda i: uses.get(i, len(self.graph(call).nodes) + i))
-        values: list[torch.Tensor | None] = [None] * len(self.params)
+    def buffers_by_shape(self, values: Sequence[torch.Tensor], hint: str = "", call: int = 0) -> list[torch.Tensor]:
+        """Buffer values (a batch norm's running statistics) in the module's order, matched as by_shape matches
+        parameters."""
+        return self._match(self.buffers, values, "buffers", hint, call)
+
+    def _match(self, infos: list[Param], given: Sequence[torch.Tensor], kind: str, hint: str,
+               call: int) -> list[torch.Tensor]:
+        have, wanted = sorted(p.shape for p in infos), sorted(tuple(w.shape) for w in given)
+        if have != wanted:
+            raise Mismatch(f"{self.what} has {kind} of shapes {have}, expected {wanted}{': ' + hint if hint else ''}")
+        pool: dict[tuple[int, ...], list[torch.Tensor]] = {}
+        for w in given:
+            pool.setdefault(tuple(w.shape), []).append(w)
+        order = [p.index for p in infos]
+        if any(len(v) > 1 for v in pool.values()) and self.error(call) is None:
+            from grader.grading.layers import roles
+
+            rank = {i: r for r, i in enumerate(roles(self.graph(call), [p.shape for p in self.params + self.buffers]))}
+            order.sort(key=rank.__getitem__)
+        first = infos[0].index if infos else 0
+        values: list[torch.Tensor | None] = [None] * len(infos)
         for i in order:
-            values[i] = pool[self.params[i].shape].pop(0).clone()
+            values[i - first] = pool[infos[i - first].shape].pop(0).clone()
         return values  # type: ignore[return-value]
 
     def buffer_values(self) -> list[torch.Tensor]:
