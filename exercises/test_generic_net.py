@@ -84,7 +84,8 @@ def test_net_fc1_in_features_rgb128():
 def test_net_fc1_in_features_lenet():
     """Net((1, 32, 32), 10) is the workshop's LeNet: 400 features into fc1, 61,706 parameters"""
     net = expect_fc1_features((1, 32, 32), 10, 400,
-                              "run torch.zeros(1, *input_shape) through the conv layers in __init__ and count the features")
+                              "run torch.zeros(1, *input_shape) through the conv layers in __init__ and count the "
+                              "features")
     expect_equal(sum(p.numel() for p in net.parameters()), 61_706, "Net((1, 32, 32), 10)'s parameter count",
                  "conv1 1->6 5x5, conv2 6->16 5x5, fc 400->120->84->10, all with bias")
 
@@ -119,8 +120,10 @@ def test_summarize_sequential():
     rows = student("generic_net").summarize(model, (1, 8, 8))
     conv_rows = [("Conv2d", (1, 4, 6, 6), 40), ("ReLU", (1, 4, 6, 6), 0)]  # 4 * (3 * 3 + 1) parameters
     head_rows = [("Flatten", (1, 144), 0), ("Linear", (1, 5), 725)]  # 144 * 5 + 5
-    expect_equal(rows, conv_rows + head_rows, "summarize(nn.Sequential(Conv2d(1, 4, 3), ReLU(), Flatten(), Linear(144, 5)), (1, 8, 8))",
-                 "one tuple (type(m).__name__, tuple(output.shape), own parameter count) per leaf call; no row for the Sequential")
+    expect_equal(rows, conv_rows + head_rows,
+                 "summarize(nn.Sequential(Conv2d(1, 4, 3), ReLU(), Flatten(), Linear(144, 5)), (1, 8, 8))",
+                 "one tuple (type(m).__name__, tuple(output.shape), own parameter count) per leaf call; no row for "
+                 "the Sequential")
 
 
 def test_summarize_call_order():

@@ -33,7 +33,8 @@ def mlp_with_first_layer_grads(seed: int) -> tuple[nn.Sequential, list[torch.Ten
     return net, [p.detach().clone() for p in net.parameters()]
 
 
-def reference_grads(net: nn.Module, criterion, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+def reference_grads(net: nn.Module, criterion, x: torch.Tensor,
+                    y: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """The loss and the gradient of every parameter for one batch, computed on a copy of `net`."""
     twin = copy.deepcopy(net)
     loss = criterion(twin(x), y)

@@ -6,8 +6,15 @@ from __future__ import annotations
 import json
 
 from grader.grading import cache
-from grader.grading.results import ClassReport, Note, NoteKind, Outcome, Status, SubmissionResult
-from grader.grading.results import TestRecord as Record  # not Test*: pytest would try to collect it
+from grader.grading.results import (
+    ClassReport,
+    Note,
+    NoteKind,
+    Outcome,
+    Status,
+    SubmissionResult,
+    TestRecord as Record,  # not Test*: pytest would try to collect it
+)
 from grader.writers import json_out
 
 

@@ -9,8 +9,9 @@ part: nn.Conv2d or F.conv2d, nn.Sequential or attributes give the same layers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 

@@ -6,8 +6,8 @@ shapes and gradients with what the reference gives with the same weights."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
-from typing import Sequence
 
 import pytest
 import torch
@@ -18,7 +18,7 @@ from grader.exercises.common import expect_all_used, export, reference_output, r
 from grader.grading.checks import Mismatch, expect, expect_close, expect_equal, expect_shape
 from grader.grading.layers import Layer, layers, per_sample
 from grader.grading.reference import solution
-from grader.grading.scenario import Exported, Scenario
+from grader.grading.scenario import Exported, Scenario, Submission
 from grader.grading.secret import Draw
 
 EXERCISE = "residual"
@@ -32,7 +32,8 @@ Case = tuple[int, int, int]  # ResidualBlock(in_channels, out_channels, stride)
 
 
 def reference(cls: str, *args: int) -> nn.Module:
-    return getattr(solution("residual"), cls)(*args)
+    module: nn.Module = getattr(solution("residual"), cls)(*args)
+    return module
 
 
 def block_name(cin: int, cout: int, stride: int) -> str:
@@ -62,14 +63,14 @@ def draw_state(module: nn.Module, rng: Draw) -> tuple[list[torch.Tensor], list[t
     return weights, stats
 
 
-def export_net(submission, rng: Draw, config: tuple[int, int], examples: Sequence[torch.Tensor],
+def export_net(submission: Submission, rng: Draw, config: tuple[int, int], examples: Sequence[torch.Tensor],
                modes: Sequence[str]) -> Exported:
     """The student's TinyResNet(*config), exported for inputs shaped like `examples` (never the examples)."""
     return export(submission, EXERCISE, "residual.TinyResNet", config, [rng.randn(*x.shape) for x in examples],
                   f"TinyResNet{config}", rng, modes=list(modes))
 
 
-def export_blocks(submission, rng: Draw, cases: Sequence[Case], inputs: Sequence[Sequence[torch.Tensor]],
+def export_blocks(submission: Submission, rng: Draw, cases: Sequence[Case], inputs: Sequence[Sequence[torch.Tensor]],
                   modes: Sequence[Sequence[str]]) -> list[Exported]:
     """The student's ResidualBlock(*case) for each case, exported in one request, for inputs shaped like the
     case's inputs (never the inputs)."""
@@ -129,7 +130,7 @@ def projection_cases(rng: Draw) -> list[Case]:
     return [(cin, cin + rng.integer(1, 8), 2), (cin, cin, 2), (cin, other, 1)]
 
 
-def expect_block_parameters(submission, rng: Draw, cases: list[Case]) -> None:
+def expect_block_parameters(submission: Submission, rng: Draw, cases: list[Case]) -> None:
     xs = [odd_input(rng, case[0]) for case in cases]
     for case, x, block in zip(cases, xs, export_blocks(submission, rng, cases, [[x] for x in xs],
                                                        [["train"]] * len(cases))):
@@ -160,14 +161,14 @@ def expect_layer_roles(exported: Exported, found: list[Layer], what: str, hint: 
 
 
 @pytest.mark.points(1)
-def test_block_identity_parameters(submission, rng):
+def test_block_identity_parameters(submission: Submission, rng: Draw) -> None:
     """ResidualBlock(C, C) has two bias-free 3x3 convolutions and two batch norms, no shortcut parameters,
     each doing its job in the grader's run"""
     expect_block_parameters(submission, rng, [identity_case(rng)])
 
 
 @pytest.mark.points(1)
-def test_block_projection_parameters(submission, rng):
+def test_block_projection_parameters(submission: Submission, rng: Draw) -> None:
     """a block that changes the shape has a 1x1 convolution and a batch norm on its shortcut, for more channels,
     stride 2 or both"""
     expect_block_parameters(submission, rng, projection_cases(rng))
@@ -175,11 +176,13 @@ def test_block_projection_parameters(submission, rng):
 
 def diagnose(ref: nn.Module, x: torch.Tensor, out: torch.Tensor) -> str:
     """What a block's wrong output looks like, computed with the reference's parts on the same input and weights."""
+    conv1, bn1, conv2, bn2, shortcut_of = (ref.get_submodule(name)
+                                           for name in ("conv1", "bn1", "conv2", "bn2", "shortcut"))
     with torch.no_grad():
         ref.train()
-        residual = ref.bn2(ref.conv2(F.relu(ref.bn1(ref.conv1(x)))))
-        shortcut = ref.shortcut(x)
-        norm_last = ref.bn2(ref.conv2(ref.bn1(F.relu(ref.conv1(x)))))
+        residual = bn2(conv2(F.relu(bn1(conv1(x)))))
+        shortcut = shortcut_of(x)
+        norm_last = bn2(conv2(bn1(F.relu(conv1(x)))))
         looks = [(F.relu(residual), "it never adds the shortcut: return relu(F(x) + shortcut(x))"),
                  (F.relu(residual) + shortcut, "it adds the shortcut after the last ReLU: add first, then the ReLU"),
                  (residual + shortcut, "the ReLU after the addition is missing"),
@@ -191,7 +194,7 @@ def diagnose(ref: nn.Module, x: torch.Tensor, out: torch.Tensor) -> str:
     return "conv 3x3 (stride) -> BN -> ReLU -> conv 3x3 -> BN, plus the shortcut, then the ReLU"
 
 
-def expect_block_output(submission, rng: Draw, cases: list[Case]) -> None:
+def expect_block_output(submission: Submission, rng: Draw, cases: list[Case]) -> None:
     inputs = [[odd_input(rng, case[0]), odd_input(rng, case[0], batch=rng.integer(5, 16))] for case in cases]
     blocks = export_blocks(submission, rng, cases, inputs, [["train", "train"]] * len(cases))
     for case, xs, block in zip(cases, inputs, blocks):
@@ -210,19 +213,19 @@ def expect_block_output(submission, rng: Draw, cases: list[Case]) -> None:
 
 
 @pytest.mark.points(2)
-def test_block_identity_output(submission, rng):
+def test_block_identity_output(submission: Submission, rng: Draw) -> None:
     """ResidualBlock(C, C) computes relu(F(x) + x) exactly, with random weights, on unseen sizes and batches"""
     expect_block_output(submission, rng, [identity_case(rng)])
 
 
 @pytest.mark.points(2)
-def test_block_projection_output(submission, rng):
+def test_block_projection_output(submission: Submission, rng: Draw) -> None:
     """a block that changes the shape computes relu(F(x) + bn(conv1x1(x))) exactly, with random weights"""
     expect_block_output(submission, rng, projection_cases(rng))
 
 
 @pytest.mark.points(1)
-def test_block_skip(submission, rng):
+def test_block_skip(submission: Submission, rng: Draw) -> None:
     """with its residual branch silenced (gamma = beta = 0), a block gives relu(shortcut(x)): relu(x) when the
     shape stays, relu(bn(conv1x1(x))) when it changes"""
     cases = [identity_case(rng), projection_cases(rng)[0]]
@@ -249,7 +252,7 @@ def test_block_skip(submission, rng):
 
 
 @pytest.mark.points(2)
-def test_block_eval_mode(submission, rng):
+def test_block_eval_mode(submission: Submission, rng: Draw) -> None:
     """a block updates its batch norms' running statistics in training mode and uses them in eval mode,
     as nn.BatchNorm2d does"""
     cases = [identity_case(rng), projection_cases(rng)[0]]
@@ -287,7 +290,7 @@ def net_input(rng: Draw, channels: int, batch: int | None = None) -> torch.Tenso
     return rng.randn(batch or rng.integer(2, 6), channels, rng.integer(9, 40), rng.integer(9, 40))
 
 
-def expect_net_output(submission, rng: Draw, mode: str) -> None:
+def expect_net_output(submission: Submission, rng: Draw, mode: str) -> None:
     config = net_config(rng)
     what = f"TinyResNet{config}"
     ref = reference("TinyResNet", *config)
@@ -307,7 +310,7 @@ def expect_net_output(submission, rng: Draw, mode: str) -> None:
 
 
 @pytest.mark.points(2)
-def test_tiny_resnet_parameters(submission, rng):
+def test_tiny_resnet_parameters(submission: Submission, rng: Draw) -> None:
     """TinyResNet(C, K) has the stem, the three blocks and one classifier (77,754 parameters for (1, 10)),
     each parameter doing its job in the grader's run"""
     config = net_config(rng)
@@ -324,7 +327,7 @@ def test_tiny_resnet_parameters(submission, rng):
 
 
 @pytest.mark.points(1)
-def test_tiny_resnet_shapes(submission, rng):
+def test_tiny_resnet_shapes(submission: Submission, rng: Draw) -> None:
     """each convolution of TinyResNet sees and gives the reference's shapes, on an unseen non-square image"""
     config = net_config(rng)
     what = f"TinyResNet{config}"
@@ -350,20 +353,20 @@ def test_tiny_resnet_shapes(submission, rng):
 
 
 @pytest.mark.points(2)
-def test_tiny_resnet_output(submission, rng):
+def test_tiny_resnet_output(submission: Submission, rng: Draw) -> None:
     """TinyResNet(C, K) computes the reference's scores exactly in training mode, with random weights, on
     unseen image sizes"""
     expect_net_output(submission, rng, "train")
 
 
 @pytest.mark.points(1)
-def test_tiny_resnet_eval_mode(submission, rng):
+def test_tiny_resnet_eval_mode(submission: Submission, rng: Draw) -> None:
     """in eval mode TinyResNet(C, K) gives the reference's scores with the grader's running statistics"""
     expect_net_output(submission, rng, "eval")
 
 
 @pytest.mark.points(1)
-def test_tiny_resnet_global_average_pooling(submission, rng):
+def test_tiny_resnet_global_average_pooling(submission: Submission, rng: Draw) -> None:
     """TinyResNet ends in global average pooling and ONE linear classifier: its scores are the linear map of
     each channel's mean over the whole image, for images of different sizes"""
     config = net_config(rng)

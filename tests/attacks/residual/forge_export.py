@@ -22,9 +22,9 @@ def block_layers(cin, cout, stride):
 
 def hollow(fn, args):
     if fn == "residual.ResidualBlock":
-        cin, cout, stride = (list(args) + [1])[:3]
+        cin, cout, stride = [*args, 1][:3]
         return nn.Sequential(*block_layers(cin, cout, stride)), (cin, cout, stride)
-    cin, classes = (list(args) + [1, 10])[:2]
+    cin, classes = [*args, 1, 10][:2]
     layers = [nn.Conv2d(cin, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), *block_layers(16, 16, 1),
               *block_layers(16, 32, 2), *block_layers(32, 64, 2), nn.Linear(64, classes)]
     return nn.Sequential(*layers), (classes,)
