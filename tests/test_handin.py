@@ -17,6 +17,7 @@ import pytest
 from grader import registry
 from grader.authoring import stubs
 from grader.grading import discovery
+from grader.grading.options import GradeOptions
 from grader.integrations import gradescope_bundle
 from grader.integrations.nbgrader_export import split_module
 from grader.paths import DATA, EXERCISES, SOLUTIONS
@@ -86,7 +87,7 @@ def test_handin_packs_exactly_what_the_grader_takes_and_both_graders_accept_it(k
     with zipfile.ZipFile(archive) as zipped:
         zipped.extractall(root / "submission")
     (root / "results").mkdir()
-    document = gradescope_bundle.run(root, isolation.value)
+    document = gradescope_bundle.run(root, GradeOptions(isolation=isolation))
     lenet = [t for t in document["tests"] if t["name"].startswith("lenet:")]
     assert lenet and all(t["status"] == "passed" for t in lenet)
     assert json.loads((root / "results" / "results.json").read_text())["score"] == document["score"] > 0
