@@ -82,7 +82,9 @@ def test_every_score_is_what_the_work_deserves(graded):
         "not_started": 0,
     }
     scores = {name: s["score"] for name, s in by_student(data).items()}
-    assert scores == expected
+    lost = {name: [(t["name"], t["status"], t["output"][:300]) for t in s["tests"] if t["score"] < t["max_score"]]
+            for name, s in by_student(data).items() if scores[name] != expected[name]}
+    assert scores == expected, lost
     assert data["max_score"] == total
     assert all(s["max_score"] == total for s in data["submissions"])
 

@@ -102,6 +102,6 @@ def test_the_grader_survives_attempts_to_kill_it(graded):
     """kill_grader signals every process it can see: it ends only itself, and every check of it and
     of its neighbours is still recorded."""
     killer = graded["kill_grader"]
-    assert killer.status.value == "error" and any("killed by signal SIGKILL" in f for f in killer.flags)
+    assert killer.status.value == "error" and any("killed by signal SIGKILL" in f for f in killer.flags), killer.flags
     assert len(killer.tests) == len(graded["perfect"].tests)
     assert graded["perfect"].score == LENET_POINTS

@@ -16,6 +16,7 @@ material: modules and functions come back as Exported graphs that the check runs
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -241,6 +242,21 @@ class Param:
     value: torch.Tensor | None
 
 
+def shape_difference(have: list[tuple[int, ...]], wanted: list[tuple[int, ...]]) -> str:
+    """What is extra and what is missing between two lists of shapes, for people (with a likely cause)."""
+    extra, missing = Counter(have) - Counter(wanted), Counter(wanted) - Counter(have)
+
+    def listed(shapes: Counter[tuple[int, ...]]) -> str:
+        return ", ".join(f"{n} of shape {tuple(shape)}" if n > 1 else f"one of shape {tuple(shape)}"
+                         for shape, n in sorted(shapes.items()))
+
+    parts = [f"{sum(extra.values())} extra ({listed(extra)})"] if extra else []
+    parts += [f"{sum(missing.values())} missing ({listed(missing)})"] if missing else []
+    if extra and not missing and all(len(shape) == 1 for shape in extra):
+        parts.append("a bias where none is asked for (bias=False)?")
+    return "; ".join(parts)
+
+
 class Exported:
     """An exported module: parameters and buffers, and one graph per call, run here."""
 
@@ -303,7 +319,8 @@ class Exported:
                call: int) -> list[torch.Tensor]:
         have, wanted = sorted(p.shape for p in infos), sorted(tuple(w.shape) for w in given)
         if have != wanted:
-            raise Mismatch(f"{self.what} has {kind} of shapes {have}, expected {wanted}{': ' + hint if hint else ''}")
+            raise Mismatch(f"{self.what}'s {kind} differ from what was asked for: {shape_difference(have, wanted)}"
+                           f"{': ' + hint if hint else ''}")
         pool: dict[tuple[int, ...], list[torch.Tensor]] = {}
         for w in given:
             pool.setdefault(tuple(w.shape), []).append(w)
@@ -326,9 +343,14 @@ class Exported:
 
     def forward(self, call: int, params: Sequence[torch.Tensor], inputs: Sequence[torch.Tensor],
                 buffers: Sequence[torch.Tensor] | None = None, keep: bool = False) -> Run:
-        """Run call `call`'s graph here on these parameters and inputs (buffers: the exported ones)."""
+        """Run call `call`'s graph here on these parameters and inputs (buffers: the exported ones).
+
+        The graph runs on copies of the parameters and inputs, so that an in-place operation in it cannot
+        change what the grader computes its reference from afterwards; only `buffers` (running
+        statistics) are changed in place, as a module's own buffers would be."""
         state = list(buffers) if buffers is not None else self.buffer_values()
-        return execute(self.graph(call), [*params, *state, *inputs], self.what, keep=keep)
+        copies = [p.clone() for p in params], [x.clone() for x in inputs]
+        return execute(self.graph(call), [*copies[0], *state, *copies[1]], self.what, keep=keep)
 
     def gradients(self, call: int, params: Sequence[torch.Tensor], inputs: Sequence[torch.Tensor],
                   grad_out: torch.Tensor | None = None) -> list[torch.Tensor | None]:

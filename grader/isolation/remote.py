@@ -210,7 +210,8 @@ class RemoteSubmission:
                 pass
         code = self._status
         if code is not None and code < 0:
-            return f"the submission's process was killed by signal {signal.Signals(-code).name} (memory or CPU limit?)"
+            return (f"the submission's process was killed by signal {signal.Signals(-code).name} "
+                    "(a memory or CPU limit, or the code killed itself?)")
         if code is not None:
             return f"the submission's process exited with code {code} (sys.exit or os._exit in student code?)"
         return f"the channel to the submission broke: {exc}"

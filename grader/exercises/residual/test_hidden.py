@@ -15,10 +15,10 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from grader.exercises.common import expect_all_used, export, reference_output, role_order, run_layers, shape_str
-from grader.grading.checks import Mismatch, expect, expect_close, expect_equal, expect_shape
+from grader.grading.checks import Mismatch, expect, expect_close, expect_shape
 from grader.grading.layers import Layer, layers, per_sample
 from grader.grading.reference import solution
-from grader.grading.scenario import Exported, Scenario, Submission
+from grader.grading.scenario import Exported, Scenario, Submission, shape_difference
 from grader.grading.secret import Draw
 
 EXERCISE = "residual"
@@ -75,7 +75,8 @@ def export_blocks(submission: Submission, rng: Draw, cases: Sequence[Case], inpu
     """The student's ResidualBlock(*case) for each case, exported in one request, for inputs shaped like the
     case's inputs (never the inputs)."""
     s = Scenario(EXERCISE)
-    steps = [s.export(s.call("residual.ResidualBlock", *case), [[rng.randn(*x.shape)] for x in xs], modes=list(m))
+    steps = [s.export(s.call("residual.ResidualBlock", case[0], case[1], stride=case[2]),
+                      [[rng.randn(*x.shape)] for x in xs], modes=list(m))
              for case, xs, m in zip(cases, inputs, modes)]
     readings = s.run(submission, seed=rng.seed())
     return [readings.exported(step, block_name(*case)) for case, step in zip(cases, steps)]
@@ -136,12 +137,17 @@ def expect_block_parameters(submission: Submission, rng: Draw, cases: list[Case]
                                                        [["train"]] * len(cases))):
         what = block_name(*case)
         ref = reference("ResidualBlock", *case)
-        expect_equal(block.param_shapes, sorted(tuple(p.shape) for p in ref.parameters()),
-                     f"{what}'s parameter shapes (sorted)", BLOCK_HINT)
-        expect_equal(block.n_params, sum(p.numel() for p in ref.parameters()), f"{what}'s parameter count")
+        expect_parameter_shapes(block, ref, what, BLOCK_HINT)
         weights = by_role("ResidualBlock", case, draw_state(ref, rng)[0])
         expect_all_used(block, 0, weights, x)
         expect_layer_roles(block, run_layers(block, 0, weights, x), what, BLOCK_HINT)
+
+
+def expect_parameter_shapes(exported: Exported, ref: nn.Module, what: str, hint: str) -> None:
+    """The exported parameters have the reference's shapes (so its counts too), whatever their order."""
+    have, wanted = exported.param_shapes, sorted(tuple(p.shape) for p in ref.parameters())
+    expect(have == wanted, f"{what}'s parameters differ from the asked-for ones: {shape_difference(have, wanted)}: "
+           f"{hint}")
 
 
 def expect_layer_roles(exported: Exported, found: list[Layer], what: str, hint: str) -> None:
@@ -245,7 +251,8 @@ def test_block_skip(submission: Submission, rng: Draw) -> None:
         if not bool(out.abs().sum() > 0):
             hint = "it gave zeros: the block never adds the shortcut (its input) back"
         elif bool((out < 0).any()):
-            hint = "negative values came out: add the shortcut before the last ReLU, not after it"
+            hint = ("negative values came out: the block must end with relu(F(x) + shortcut(x)), the ReLU last, "
+                    "after the addition")
         else:
             hint = "it should give relu(shortcut(x)) when F(x) is zero"
         raise Mismatch(f"{what}(x) with the batch norms of its residual branch at gamma = beta = 0: {hint}")
@@ -318,9 +325,7 @@ def test_tiny_resnet_parameters(submission: Submission, rng: Draw) -> None:
     x = net_input(rng, config[0])
     net = export_net(submission, rng, config, [x], ["train"])
     what = f"TinyResNet{config}"
-    expect_equal(net.param_shapes, sorted(tuple(p.shape) for p in ref.parameters()),
-                 f"{what}'s parameter shapes (sorted)", NET_HINT)
-    expect_equal(net.n_params, sum(p.numel() for p in ref.parameters()), f"{what}'s parameter count")
+    expect_parameter_shapes(net, ref, what, NET_HINT)
     weights, _ = draw_state(ref, rng)
     expect_all_used(net, 0, by_role("TinyResNet", config, weights), x)
     expect_layer_roles(net, run_layers(net, 0, by_role("TinyResNet", config, weights), x), what, NET_HINT)
