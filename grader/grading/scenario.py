@@ -348,15 +348,19 @@ class Exported:
         The graph runs on copies of the parameters and inputs, so that an in-place operation in it cannot
         change what the grader computes its reference from afterwards; only `buffers` (running
         statistics) are changed in place, as a module's own buffers would be."""
+        return self._execute(call, [p.clone() for p in params], inputs, buffers, keep)
+
+    def _execute(self, call: int, params: list[torch.Tensor], inputs: Sequence[torch.Tensor],
+                 buffers: Sequence[torch.Tensor] | None = None, keep: bool = False) -> Run:
+        """forward's run on `params` themselves: only for copies the caller made and owns."""
         state = list(buffers) if buffers is not None else self.buffer_values()
-        copies = [p.clone() for p in params], [x.clone() for x in inputs]
-        return execute(self.graph(call), [*copies[0], *state, *copies[1]], self.what, keep=keep)
+        return execute(self.graph(call), [*params, *state, *(x.clone() for x in inputs)], self.what, keep=keep)
 
     def gradients(self, call: int, params: Sequence[torch.Tensor], inputs: Sequence[torch.Tensor],
                   grad_out: torch.Tensor | None = None) -> list[torch.Tensor | None]:
         """d(output . grad_out)/d(parameter) for every parameter, computed here (grad_out: random when None)."""
         leaves = [p.detach().clone().requires_grad_(p.is_floating_point()) for p in params]
-        output = self.forward(call, leaves, inputs).output
+        output = self._execute(call, leaves, inputs).output  # the leaves are already this call's own copies
         expect(isinstance(output, torch.Tensor) and output.is_floating_point(),
                f"{self.what} did not return a floating-point tensor")
         weight = torch.randn_like(output) if grad_out is None else grad_out
