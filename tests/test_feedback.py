@@ -11,17 +11,11 @@ from html.parser import HTMLParser
 import pytest
 from PIL import Image
 
-from grader.grading.results import (
-    ClassReport,
-    Note,
-    NoteKind,
-    Outcome,
-    Status,
-    SubmissionResult,
-    TestRecord as Record,  # not Test*: pytest would try to collect it
-)
+from grader.grading import results
+from grader.grading.results import ClassReport, Note, NoteKind, Outcome, Status, SubmissionResult
 from grader.writers import feedback
 
+Record = results.TestRecord  # not imported as Test*: pytest would try to collect it
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 EXERCISES = ("operations", "lenet", "loss_backprop")
 LENET_HINTS = feedback.first_hints("lenet")

@@ -15,17 +15,11 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from grader import cli, registry
-from grader.grading.results import (
-    ClassReport,
-    Note,
-    NoteKind,
-    Outcome,
-    Status,
-    SubmissionResult,
-    TestRecord as Record,  # not Test*: pytest would try to collect it
-)
+from grader.grading import results
+from grader.grading.results import ClassReport, Note, NoteKind, Outcome, Status, SubmissionResult
 from grader.writers import html_report
 
+Record = results.TestRecord  # not imported as Test*: pytest would try to collect it
 HOSTILE = "<script>alert(1)</script>"
 POOL_MSG = "pool gave (1, 6, 14, 14), expected (1, 6, 7, 7): use kernel_size=2 & stride=2 <not 1>"
 FC_MSG = "fc1 expects 400 features, got 256"

@@ -5,17 +5,11 @@ from __future__ import annotations
 
 import json
 
-from grader.grading import cache
-from grader.grading.results import (
-    ClassReport,
-    Note,
-    NoteKind,
-    Outcome,
-    Status,
-    SubmissionResult,
-    TestRecord as Record,  # not Test*: pytest would try to collect it
-)
+from grader.grading import cache, results
+from grader.grading.results import ClassReport, Note, NoteKind, Outcome, Status, SubmissionResult
 from grader.writers import json_out
+
+Record = results.TestRecord  # not imported as Test*: pytest would try to collect it
 
 
 def every_kind_of_result() -> ClassReport:

@@ -379,6 +379,12 @@ def guest_model(rng: Draw) -> tuple[dict[str, Any], tuple[int, ...]]:
     return spec, (6,)
 
 
+def expect_restored(start: dict[str, Any], end: dict[str, Any], hooks_message: str, modes_message: str) -> None:
+    """The model's hooks (its own and the global ones) and every module's train/eval flag are as they were."""
+    expect(end["hooks"] == start["hooks"] and end["global_hooks"] == start["global_hooks"], hooks_message)
+    expect(end["modes"] == start["modes"], modes_message)
+
+
 @pytest.mark.points(1)
 def test_summarize_leaves_model_unchanged(submission: Submission, rng: Draw, advise: Callable[[str], None]) -> None:
     """summarize leaves a model as it found it: modes, hooks, parameters and gradients, even when the forward raises"""
@@ -395,22 +401,18 @@ def test_summarize_leaves_model_unchanged(submission: Submission, rng: Draw, adv
     expect_rows(readings.value(rows), trace_rows(model, shape), f"summarize(model, {shape}) for Linear, Dropout, ReLU, "
                 "Linear, Dropout, Tanh, Linear in nested containers", "one row per leaf call")
     start, end, failed = readings[before], readings[after], readings[after_error]
-    expect(end["hooks"] == start["hooks"] and end["global_hooks"] == start["global_hooks"],
-           "after summarize(...) the model's hooks differ: remove exactly the handles your own register_forward_hook "
-           "calls returned (handle.remove()), and keep the model's own hooks")
-    expect(end["modes"] == start["modes"],
-           "summarize changed the train/eval flags of a model whose submodules had mixed "
-           "modes: record every module's .training first and restore each one afterwards (model.train() is not enough)")
+    expect_restored(start, end, "after summarize(...) the model's hooks differ: remove exactly the handles your own "
+                    "register_forward_hook calls returned (handle.remove()), and keep the model's own hooks",
+                    "summarize changed the train/eval flags of a model whose submodules had mixed modes: record every "
+                    "module's .training first and restore each one afterwards (model.train() is not enough)")
     for p0, p1 in zip(start["params"], end["params"]):
         expect(torch.equal(p0["value"], p1["value"]), "summarize changed the model's parameters")
         expect(p1["requires_grad"] and p1["leaf"], "after summarize, some parameters no longer require gradients")
         expect(p1["grad"] is None, "summarize left gradients in the parameters' .grad")
-    expect(failed["hooks"] == start["hooks"] and failed["global_hooks"] == start["global_hooks"],
-           "after summarize(...) raised (wrong input size), some hooks were left behind or the model's own hooks were "
-           "removed: remove your hooks in a finally: block")
-    expect(failed["modes"] == start["modes"],
-           "after summarize(...) raised (wrong input size), the train/eval flags were "
-           "not restored: restore the modes in a finally: block too")
+    expect_restored(start, failed, "after summarize(...) raised (wrong input size), some hooks were left behind or "
+                    "the model's own hooks were removed: remove your hooks in a finally: block",
+                    "after summarize(...) raised (wrong input size), the train/eval flags were not restored: restore "
+                    "the modes in a finally: block too")
     grad_modes = [grad for kind, grad, *_ in end["calls"] if kind == "hook"]
     if any(grad_modes):
         advise("summarize ran the model with gradients enabled: wrap the dummy pass in torch.no_grad() "

